@@ -1,0 +1,310 @@
+using System.Buffers.Binary;
+using MedLedger.Core;
+using MedLedger.Crypto;
+
+namespace MedLedger.Ledger;
+
+/// <summary>
+/// The ledger state: a sorted key-value map with a Merkle commitment over its entries (docs/state.md).
+/// <para>
+/// Entries are spread over 65,536 buckets by the first two bytes of the hash of their key. A bucket's root is the
+/// RFC 6962 Merkle root of its entries' leaf hashes in key order, with leaf data
+/// <c>len(key) ‖ key ‖ len(value) ‖ value</c>; the state root is a perfect binary Merkle tree over the bucket roots.
+/// A block that touches k entries therefore rehashes only k small buckets and k paths of 16 nodes, whatever the
+/// size of the state, and any entry can still be proved with one bucket proof plus one 16-step path.
+/// </para>
+/// <para>
+/// The whole map lives in memory; the store holds the durable copy and loads it at start. Changes are staged
+/// with <see cref="Prepare"/> (pure: computes the new root without touching the tree) and installed with
+/// <see cref="Apply"/>, so a proposal that is never committed leaves no trace.
+/// </para>
+/// </summary>
+public sealed class StateTree : IStateReader
+{
+    /// <summary>Number of bits of the key hash that choose the bucket.</summary>
+    public const int BucketBits = 16;
+
+    /// <summary>Number of buckets.</summary>
+    public const int BucketCount = 1 << BucketBits;
+
+    private readonly ICryptoSuite _suite;
+    private readonly SortedDictionary<byte[], StateEntry>?[] _buckets = new SortedDictionary<byte[], StateEntry>?[BucketCount];
+
+    // Perfect binary tree stored as an array: node i has children 2i and 2i+1; leaves (bucket roots) at BucketCount + b.
+    private readonly Hash[] _nodes = new Hash[2 * BucketCount];
+    private readonly Hash _emptyBucketRoot;
+    private int _count;
+
+    /// <summary>Creates an empty state.</summary>
+    public StateTree(ICryptoSuite suite)
+    {
+        _suite = suite ?? throw new ArgumentNullException(nameof(suite));
+        _emptyBucketRoot = suite.Hash([]);
+        for (var b = 0; b < BucketCount; b++)
+        {
+            _nodes[BucketCount + b] = _emptyBucketRoot;
+        }
+
+        for (var i = BucketCount - 1; i >= 1; i--)
+        {
+            _nodes[i] = MerkleTree.HashNode(_suite, _nodes[2 * i], _nodes[(2 * i) + 1]);
+        }
+    }
+
+    /// <summary>The Merkle commitment over every entry.</summary>
+    public Hash Root => _nodes[1];
+
+    /// <summary>Number of entries.</summary>
+    public int Count => _count;
+
+    /// <inheritdoc />
+    public byte[]? GetValue(ReadOnlySpan<byte> key)
+    {
+        var bucket = _buckets[BucketOf(key)];
+        if (bucket is null)
+        {
+            return null;
+        }
+
+        return bucket.TryGetValue(key.ToArray(), out var entry) ? entry.Value : null;
+    }
+
+    /// <summary>Every entry in commitment order (bucket, then key); used by verification and snapshots.</summary>
+    public IEnumerable<KeyValuePair<byte[], byte[]>> Entries()
+    {
+        foreach (var bucket in _buckets)
+        {
+            if (bucket is null)
+            {
+                continue;
+            }
+
+            foreach (var (key, entry) in bucket)
+            {
+                yield return new KeyValuePair<byte[], byte[]>(key, entry.Value);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Loads entries without staging, as when a node restores its state from the store. Recomputes the root once.
+    /// </summary>
+    public void Load(IEnumerable<KeyValuePair<byte[], byte[]>> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var touched = new HashSet<int>();
+        foreach (var (key, value) in entries)
+        {
+            CheckEntry(key, value);
+            var b = BucketOf(key);
+            var bucket = _buckets[b] ??= new SortedDictionary<byte[], StateEntry>(KeyComparer.Instance);
+            if (!bucket.ContainsKey(key))
+            {
+                _count++;
+            }
+
+            bucket[key] = new StateEntry(value, LeafHash(key, value));
+            touched.Add(b);
+        }
+
+        foreach (var b in touched)
+        {
+            _nodes[BucketCount + b] = BucketRoot(_buckets[b]!.Values.Select(entry => entry.LeafHash).ToList());
+        }
+
+        RecomputeInnerNodes(touched);
+    }
+
+    /// <summary>
+    /// Computes the root the state would have after <paramref name="changes"/>, without changing the tree.
+    /// </summary>
+    public PreparedState Prepare(WriteSet changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var newBucketRoots = new Dictionary<int, Hash>();
+        var leafHashes = new Dictionary<byte[], Hash>(KeyComparer.Instance);
+        foreach (var group in changes.Changes.GroupBy(change => BucketOf(change.Key)))
+        {
+            var merged = new SortedDictionary<byte[], Hash>(KeyComparer.Instance);
+            if (_buckets[group.Key] is { } existing)
+            {
+                foreach (var (key, entry) in existing)
+                {
+                    merged[key] = entry.LeafHash;
+                }
+            }
+
+            foreach (var change in group)
+            {
+                if (change.Value is null)
+                {
+                    merged.Remove(change.Key);
+                }
+                else
+                {
+                    var leaf = LeafHash(change.Key, change.Value);
+                    merged[change.Key] = leaf;
+                    leafHashes[change.Key] = leaf;
+                }
+            }
+
+            newBucketRoots[group.Key] = BucketRoot([.. merged.Values]);
+        }
+
+        return new PreparedState(changes, newBucketRoots, leafHashes, ComputeRootWith(newBucketRoots), Root);
+    }
+
+    /// <summary>Installs a prepared change set. It must have been prepared against the current root.</summary>
+    public void Apply(PreparedState prepared)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        Invariant.Check(prepared.BaseRoot == Root, "a prepared state is applied to the state it was prepared against");
+        foreach (var change in prepared.Changes.Changes)
+        {
+            var b = BucketOf(change.Key);
+            if (change.Value is null)
+            {
+                if (_buckets[b] is { } bucket && bucket.Remove(change.Key))
+                {
+                    _count--;
+                }
+            }
+            else
+            {
+                var bucket = _buckets[b] ??= new SortedDictionary<byte[], StateEntry>(KeyComparer.Instance);
+                if (!bucket.ContainsKey(change.Key))
+                {
+                    _count++;
+                }
+
+                bucket[change.Key] = new StateEntry(change.Value, prepared.LeafHashes[change.Key]);
+            }
+        }
+
+        foreach (var (b, root) in prepared.BucketRoots)
+        {
+            _nodes[BucketCount + b] = root;
+        }
+
+        RecomputeInnerNodes(prepared.BucketRoots.Keys);
+        Invariant.Check(Root == prepared.Root, "applying a prepared state yields the root it promised");
+    }
+
+    /// <summary>The bucket an entry with this key belongs to.</summary>
+    public int BucketOf(ReadOnlySpan<byte> key)
+    {
+        Span<byte> digest = stackalloc byte[Hash.Size];
+        _suite.Hash(key).CopyTo(digest);
+        return BinaryPrimitives.ReadUInt16BigEndian(digest);
+    }
+
+    private Hash LeafHash(byte[] key, byte[] value)
+    {
+        var writer = new CanonicalWriter(8 + key.Length + value.Length);
+        writer.WriteBytes(key);
+        writer.WriteBytes(value);
+        return MerkleTree.HashLeaf(_suite, writer.WrittenSpan);
+    }
+
+    private Hash BucketRoot(List<Hash> leafHashes) =>
+        leafHashes.Count == 0 ? _emptyBucketRoot : MerkleTree.ComputeRoot(_suite, leafHashes);
+
+    private Hash ComputeRootWith(Dictionary<int, Hash> newBucketRoots)
+    {
+        if (newBucketRoots.Count == 0)
+        {
+            return Root;
+        }
+
+        var overrides = new Dictionary<int, Hash>();
+        foreach (var (b, root) in newBucketRoots)
+        {
+            overrides[BucketCount + b] = root;
+        }
+
+        var frontier = new SortedSet<int>(newBucketRoots.Keys.Select(b => (BucketCount + b) / 2));
+        while (frontier.Count > 0)
+        {
+            var next = new SortedSet<int>();
+            foreach (var node in frontier)
+            {
+                var left = overrides.TryGetValue(2 * node, out var l) ? l : _nodes[2 * node];
+                var right = overrides.TryGetValue((2 * node) + 1, out var r) ? r : _nodes[(2 * node) + 1];
+                overrides[node] = MerkleTree.HashNode(_suite, left, right);
+                if (node > 1)
+                {
+                    next.Add(node / 2);
+                }
+            }
+
+            frontier = next;
+        }
+
+        return overrides[1];
+    }
+
+    private void RecomputeInnerNodes(IEnumerable<int> buckets)
+    {
+        var frontier = new SortedSet<int>(buckets.Select(b => (BucketCount + b) / 2));
+        while (frontier.Count > 0)
+        {
+            var next = new SortedSet<int>();
+            foreach (var node in frontier)
+            {
+                _nodes[node] = MerkleTree.HashNode(_suite, _nodes[2 * node], _nodes[(2 * node) + 1]);
+                if (node > 1)
+                {
+                    next.Add(node / 2);
+                }
+            }
+
+            frontier = next;
+        }
+    }
+
+    private static void CheckEntry(byte[] key, byte[] value)
+    {
+        if (key.Length == 0 || key.Length > Limits.MaxStateKeyBytes || value.Length > Limits.MaxStateValueBytes)
+        {
+            throw new DecodingException($"A state entry's key ({key.Length} bytes) or value ({value.Length} bytes) is out of bounds.");
+        }
+    }
+
+    private readonly record struct StateEntry(byte[] Value, Hash LeafHash);
+}
+
+/// <summary>Read access to state, committed or staged.</summary>
+public interface IStateReader
+{
+    /// <summary>The value under <paramref name="key"/>, or null.</summary>
+    byte[]? GetValue(ReadOnlySpan<byte> key);
+}
+
+/// <summary>A staged change set with the roots it produces; see <see cref="StateTree.Prepare"/>.</summary>
+public sealed record PreparedState(
+    WriteSet Changes,
+    IReadOnlyDictionary<int, Hash> BucketRoots,
+    IReadOnlyDictionary<byte[], Hash> LeafHashes,
+    Hash Root,
+    Hash BaseRoot);
+
+/// <summary>Orders keys as unsigned bytes, shorter first on a common prefix.</summary>
+public sealed class KeyComparer : IComparer<byte[]>, IEqualityComparer<byte[]>
+{
+    /// <summary>The single instance.</summary>
+    public static readonly KeyComparer Instance = new();
+
+    /// <inheritdoc />
+    public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+
+    /// <inheritdoc />
+    public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+    /// <inheritdoc />
+    public int GetHashCode(byte[] obj)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(obj);
+        return hash.ToHashCode();
+    }
+}
