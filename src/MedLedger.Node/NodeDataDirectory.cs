@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using MedLedger.Crypto;
+using MedLedger.Ledger;
+
+namespace MedLedger.Node;
+
+/// <summary>
+/// The files of one node's data folder (docs/operations.md). <c>--data</c> is the only state a node touches.
+/// <code>
+/// genesis.json            the chain's genesis document (shared by all nodes of a consortium)
+/// node.json               this node's settings (name, API port)
+/// keys/node.key           the node's signing key, encrypted under the operator's passphrase
+/// keys/node.passphrase    the generated passphrase, only when the operator supplied none (mode 0600)
+/// chain.db                SQLite: blocks, transactions, state
+/// consensus/last-signed   the double-sign guard: the last (height, round, step, block) this validator signed
+/// consensus/proposal      the consensus write-ahead record of the block being decided
+/// </code>
+/// </summary>
+public sealed class NodeDataDirectory
+{
+    /// <summary>Environment variable that may carry the node key's passphrase.</summary>
+    public const string PassphraseVariable = "MEDLEDGER_PASSPHRASE";
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public NodeDataDirectory(string root)
+    {
+        Root = Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+
+    public string GenesisPath => Path.Combine(Root, "genesis.json");
+
+    public string SettingsPath => Path.Combine(Root, "node.json");
+
+    public string KeyPath => Path.Combine(Root, "keys", "node.key");
+
+    public string GeneratedPassphrasePath => Path.Combine(Root, "keys", "node.passphrase");
+
+    public string ChainDatabasePath => Path.Combine(Root, "chain.db");
+
+    public string LastSignedPath => Path.Combine(Root, "consensus", "last-signed");
+
+    public string ProposalPath => Path.Combine(Root, "consensus", "proposal");
+
+    /// <summary>True when the folder holds an initialised node.</summary>
+    public bool IsInitialized => File.Exists(GenesisPath) && File.Exists(KeyPath) && File.Exists(SettingsPath);
+
+    /// <summary>
+    /// Creates a new single-validator chain in an empty folder: a node key (encrypted under
+    /// the given passphrase, or under a generated one saved beside it), and a genesis naming the node as
+    /// the one validator and the first administrator. Throws <see cref="NodeSetupException"/> if the folder is in use.
+    /// </summary>
+    public static NodeDataDirectory Initialize(string root, NodeInitOptions options, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(clock);
+        var directory = new NodeDataDirectory(root);
+        if (Directory.Exists(directory.Root) && Directory.EnumerateFileSystemEntries(directory.Root).Any())
+        {
+            throw new NodeSetupException($"'{directory.Root}' is not empty; a node is initialised in a new or empty folder.");
+        }
+
+        ICryptoSuite suite;
+        try
+        {
+            suite = CryptoSuites.Get(options.Suite);
+        }
+        catch (CryptoException exception)
+        {
+            throw new NodeSetupException(exception.Message, exception);
+        }
+
+        Directory.CreateDirectory(directory.Root);
+        Directory.CreateDirectory(Path.Combine(directory.Root, "keys"));
+        Directory.CreateDirectory(Path.Combine(directory.Root, "consensus"));
+
+        var passphrase = options.Passphrase;
+        if (passphrase is null)
+        {
+            passphrase = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            SecureFile.WriteAllBytes(directory.GeneratedPassphrasePath, System.Text.Encoding.UTF8.GetBytes(passphrase));
+        }
+
+        using var key = suite.GenerateSigningKey();
+        KeyFile.Save(directory.KeyPath, suite, key, passphrase);
+        var publicKey = Convert.ToHexStringLower(key.PublicKey.Span);
+        var genesis = new GenesisDocument(
+            options.ChainId,
+            suite.Name,
+            clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            [new GenesisValidator(options.Name, publicKey, 1)],
+            [new GenesisAccount(options.Name, publicKey, AccountRole.Administrator)]);
+        genesis.Validate();
+        File.WriteAllBytes(directory.GenesisPath, genesis.ToJson());
+        directory.SaveSettings(new NodeSettings(options.Name, options.ApiPort));
+        return directory;
+    }
+
+    /// <summary>Reads and validates genesis.json.</summary>
+    public GenesisDocument LoadGenesis()
+    {
+        if (!File.Exists(GenesisPath))
+        {
+            throw new NodeSetupException($"No genesis.json in '{Root}'; run 'medledger node init --data {Root}' first.");
+        }
+
+        try
+        {
+            return GenesisDocument.FromJson(File.ReadAllBytes(GenesisPath));
+        }
+        catch (Core.DecodingException exception)
+        {
+            throw new NodeSetupException($"genesis.json is invalid: {exception.Message}", exception);
+        }
+    }
+
+    /// <summary>Reads node.json.</summary>
+    public NodeSettings LoadSettings()
+    {
+        if (!File.Exists(SettingsPath))
+        {
+            throw new NodeSetupException($"No node.json in '{Root}'; run 'medledger node init --data {Root}' first.");
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<NodeSettings>(File.ReadAllBytes(SettingsPath), JsonOptions)
+                ?? throw new NodeSetupException("node.json is empty.");
+        }
+        catch (JsonException exception)
+        {
+            throw new NodeSetupException($"node.json is invalid: {exception.Message}", exception);
+        }
+    }
+
+    public void SaveSettings(NodeSettings settings) => File.WriteAllBytes(SettingsPath, JsonSerializer.SerializeToUtf8Bytes(settings, JsonOptions));
+
+    /// <summary>
+    /// Opens the node key with, in order: the given passphrase, the <see cref="PassphraseVariable"/> environment
+    /// variable, or the generated passphrase file.
+    /// </summary>
+    public ISigningKey LoadNodeKey(ICryptoSuite suite, string? passphrase)
+    {
+        passphrase ??= Environment.GetEnvironmentVariable(PassphraseVariable);
+        if (passphrase is null && File.Exists(GeneratedPassphrasePath))
+        {
+            passphrase = File.ReadAllText(GeneratedPassphrasePath).Trim();
+        }
+
+        if (passphrase is null)
+        {
+            throw new NodeSetupException($"The node key is encrypted: pass --passphrase-file or set {PassphraseVariable}.");
+        }
+
+        try
+        {
+            return KeyFile.Load(KeyPath, suite, passphrase);
+        }
+        catch (CryptoException exception)
+        {
+            throw new NodeSetupException($"Cannot open the node key: {exception.Message}", exception);
+        }
+    }
+}
+
+/// <summary>Choices for <see cref="NodeDataDirectory.Initialize"/>.</summary>
+public sealed record NodeInitOptions(string Name, string ChainId, string Suite, string? Passphrase, int ApiPort);
+
+/// <summary>The contents of node.json.</summary>
+public sealed record NodeSettings(string Name, int ApiPort);
+
+/// <summary>The node cannot start or be set up as asked; the message is a one-line reason for the operator.</summary>
+public sealed class NodeSetupException : Exception
+{
+    public NodeSetupException(string message)
+        : base(message)
+    {
+    }
+
+    public NodeSetupException()
+    {
+    }
+
+    public NodeSetupException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
