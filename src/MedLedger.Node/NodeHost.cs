@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -82,7 +83,25 @@ public static partial class NodeHost
         });
 
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            // Kestrel and parameter binding refuse bad requests (unreadable JSON, a body over the size limit) before
+            // any endpoint runs, so their problems carry no code yet: say why, without echoing the input.
+            var details = context.ProblemDetails;
+            if (details.Extensions.ContainsKey("code"))
+            {
+                return;
+            }
+
+            (details.Detail, details.Extensions["code"]) = details.Status switch
+            {
+                StatusCodes.Status400BadRequest => ("The request is not valid JSON of the expected shape, or a parameter is malformed.", "Malformed"),
+                StatusCodes.Status413PayloadTooLarge => ($"The request body exceeds {Core.Limits.MaxRequestBodyBytes} bytes.", "TooLarge"),
+                StatusCodes.Status404NotFound => ("There is no such resource.", "NotFound"),
+                StatusCodes.Status405MethodNotAllowed => ("The resource does not support this method.", "MethodNotAllowed"),
+                _ => (details.Detail, "Error"),
+            };
+        });
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "MedLedger node API";
