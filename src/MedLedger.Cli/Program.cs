@@ -7,6 +7,7 @@ var root = new RootCommand("MedLedger: a consortium blockchain for sharing medic
     NodeCommands.Create(),
     ChainCommands.Create(),
     UpCommand.Create(),
+    BenchCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
