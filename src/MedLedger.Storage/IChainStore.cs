@@ -21,6 +21,15 @@ public interface IChainStore : IDisposable
     void Initialize(Hash genesisHash);
 
     /// <summary>
+    /// Binds the store to the chain of <paramref name="genesis"/> like <see cref="Initialize(Hash)"/>, and while
+    /// no block is stored also writes the state genesis creates (accounts, validator set), in one transaction.
+    /// <see cref="SaveBlock"/> persists only each block's changes, so a store that is to restore a
+    /// <c>LedgerStateMachine</c> from <see cref="LoadState"/> must be initialised this way: with the hash alone
+    /// the genesis entries would be missing and the restored state would not match any block's state root.
+    /// </summary>
+    void Initialize(GenesisDocument genesis);
+
+    /// <summary>
     /// Saves a committed block, its transactions, its certificate and the state changes it made, in one
     /// durable transaction. The block's height must be <see cref="Height"/> + 1.
     /// </summary>
