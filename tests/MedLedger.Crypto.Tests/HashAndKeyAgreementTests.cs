@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+
+namespace MedLedger.Crypto.Tests;
+
+/// <summary>The suite's hash and key agreement, checked against published vectors and an independent computation.</summary>
+public sealed class HashAndKeyAgreementTests
+{
+    private readonly ICryptoSuite _suite = CryptoSuites.Standard;
+
+    // Proves the suite hash is SHA-256, by the FIPS 180-2 vectors for "" and "abc".
+    [Fact]
+    public void Hash_KnownInputs_MatchSha256Vectors()
+    {
+        Assert.Equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", _suite.Hash([]).ToString());
+        Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", _suite.Hash("abc"u8).ToString());
+    }
+
+    // Proves the incremental hasher equals the one-shot hash for seeded random inputs split at random points, and
+    // that Finish resets it for the next input.
+    [Fact]
+    public void CreateHasher_SplitInputs_EqualsOneShotHash()
+    {
+        const int Seed = 256;
+        var random = new Random(Seed);
+        using var hasher = _suite.CreateHasher();
+        for (var i = 0; i < 200; i++)
+        {
+            var data = new byte[random.Next(0, 500)];
+            random.NextBytes(data);
+            var split = random.Next(0, data.Length + 1);
+            hasher.Append(data.AsSpan(0, split));
+            hasher.Append(data.AsSpan(split));
+            Assert.True(hasher.Finish() == _suite.Hash(data), $"seed {Seed}, iteration {i}");
+        }
+    }
+
+    // Proves ECDH is symmetric (A with B's public key equals B with A's), gives 32 bytes, differs between pairs, and
+    // equals SHA-256 of the raw shared x-coordinate computed independently by the platform.
+    [Fact]
+    public void DeriveSharedSecret_BothSides_Agree()
+    {
+        using var alice = _suite.GenerateSigningKey();
+        using var bob = _suite.GenerateSigningKey();
+        using var carol = _suite.GenerateSigningKey();
+        var ab = _suite.DeriveSharedSecret(alice, bob.PublicKey.Span);
+        var ba = _suite.DeriveSharedSecret(bob, alice.PublicKey.Span);
+        Assert.Equal(32, ab.Length);
+        Assert.Equal(ab, ba);
+        Assert.NotEqual(ab, _suite.DeriveSharedSecret(alice, carol.PublicKey.Span));
+
+        using var independentAlice = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = alice.ExportPrivateKey() });
+        using var independentBob = ECDiffieHellman.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = bob.PublicKey.Span[1..33].ToArray(), Y = bob.PublicKey.Span[33..].ToArray() },
+        });
+        var raw = independentAlice.DeriveRawSecretAgreement(independentBob.PublicKey);
+        Assert.Equal(SHA256.HashData(raw), ab);
+    }
+
+    // Proves key agreement with a malformed peer key is a CryptoException, not a platform exception or a secret.
+    [Fact]
+    public void DeriveSharedSecret_MalformedPeerKey_ThrowsCryptoException()
+    {
+        using var alice = _suite.GenerateSigningKey();
+        var peer = alice.PublicKey.ToArray();
+        Assert.Throws<CryptoException>(() => _suite.DeriveSharedSecret(alice, peer.AsSpan(..33).ToArray()));
+        Assert.Throws<CryptoException>(() => _suite.DeriveSharedSecret(alice, new byte[65]));
+        peer[64] ^= 1;
+        Assert.Throws<CryptoException>(() => _suite.DeriveSharedSecret(alice, peer));
+    }
+}
