@@ -10,6 +10,8 @@ namespace MedLedger.Core;
 /// </summary>
 public sealed class CanonicalWriter
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private byte[] _buffer;
     private int _length;
 
@@ -66,9 +68,9 @@ public sealed class CanonicalWriter
     public void WriteString(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var byteCount = Encoding.UTF8.GetByteCount(value);
+        var byteCount = StrictUtf8.GetByteCount(value);
         WriteUInt32(checked((uint)byteCount));
-        Encoding.UTF8.GetBytes(value, Reserve(byteCount));
+        StrictUtf8.GetBytes(value, Reserve(byteCount));
     }
 
     /// <summary>Writes a 32-bit element count; the caller then writes the elements.</summary>

@@ -20,6 +20,9 @@ public static class KeyFile
     /// <summary>The fewest PBKDF2 iterations accepted (OWASP 2023 guidance for PBKDF2-HMAC-SHA256).</summary>
     public const int MinimumIterations = 600_000;
 
+    /// <summary>The most PBKDF2 iterations accepted, so that a crafted file cannot occupy a core for minutes.</summary>
+    public const int MaximumIterations = 10_000_000;
+
     private const int SaltBytes = 16;
 
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -71,7 +74,14 @@ public static class KeyFile
     public static byte[] ReadPublicKey(ReadOnlySpan<byte> file)
     {
         var document = Parse(file);
-        return Convert.FromHexString(document.PublicKey!);
+        try
+        {
+            return Convert.FromHexString(document.PublicKey!);
+        }
+        catch (FormatException exception)
+        {
+            throw new CryptoException("The key file is malformed (bad hex).", exception);
+        }
     }
 
     /// <summary>
@@ -188,6 +198,11 @@ public static class KeyFile
             || document.Kdf?.Salt is null || document.Kdf.Name != "pbkdf2-hmac-sha256")
         {
             throw new CryptoException("The key file is missing a field or names an unknown KDF.");
+        }
+
+        if (document.Kdf.Iterations > MaximumIterations)
+        {
+            throw new CryptoException($"The key file asks for {document.Kdf.Iterations} PBKDF2 iterations; at most {MaximumIterations:N0} are accepted.");
         }
 
         if (document.Kdf.Iterations < MinimumIterations)

@@ -121,7 +121,13 @@ public sealed record CommitCertificate(ulong Height, uint Round, Hash BlockHash,
         var signatures = new List<CommitSignature>(count);
         for (var i = 0; i < count; i++)
         {
-            signatures.Add(new CommitSignature(reader.ReadHash(), reader.ReadBytes(Limits.MaxSignatureBytes)));
+            var validator = reader.ReadHash();
+            if (i > 0 && validator <= signatures[i - 1].Validator)
+            {
+                throw new DecodingException("Commit signatures are not in strictly increasing validator key-id order.");
+            }
+
+            signatures.Add(new CommitSignature(validator, reader.ReadBytes(Limits.MaxSignatureBytes)));
         }
 
         reader.EnsureEnd();

@@ -85,9 +85,15 @@ public sealed record GenesisDocument(string ChainId, string Suite, long GenesisT
             CheckKey(suite, validator.PublicKey, validator.Name);
         }
 
+        var accountKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var account in Accounts ?? [])
         {
             CheckKey(suite, account.PublicKey, account.Name);
+            if (!accountKeys.Add(account.PublicKey))
+            {
+                throw new DecodingException($"Account '{account.Name}' repeats the public key of another account.");
+            }
+
             if (!Enum.IsDefined(account.Role) || account.Role == AccountRole.None)
             {
                 throw new DecodingException($"Account '{account.Name}' has no valid role.");

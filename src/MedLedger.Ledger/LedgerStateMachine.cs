@@ -108,6 +108,7 @@ public sealed class LedgerStateMachine : IDisposable
     public TransactionResult CheckTransaction(Transaction transaction, Hash transactionId)
     {
         ArgumentNullException.ThrowIfNull(transaction);
+        Invariant.Check(transactionId == transaction.ComputeId(Suite), "CheckTransaction is given the transaction's own id");
         _commitLock.EnterReadLock();
         try
         {

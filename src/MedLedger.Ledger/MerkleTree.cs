@@ -126,7 +126,7 @@ public static class MerkleTree
             }
 
             position /= 2;
-            count = (count + 1) / 2;
+            count -= count / 2;
         }
 
         return used == proof.Path.Count && hash == root;

@@ -33,7 +33,12 @@ public sealed class ValidatorSet
                 throw new ArgumentException("Validators are distinct and have positive power.", nameof(validators));
             }
 
-            TotalPower = checked(TotalPower + validator.Power);
+            if (validator.Power > ulong.MaxValue - TotalPower)
+            {
+                throw new ArgumentException("The validators' total power exceeds 2^64 - 1.", nameof(validators));
+            }
+
+            TotalPower += validator.Power;
         }
     }
 
@@ -44,7 +49,7 @@ public sealed class ValidatorSet
     public ulong TotalPower { get; }
 
     /// <summary>The smallest power that is more than two thirds of the total.</summary>
-    public ulong QuorumPower => (TotalPower * 2 / 3) + 1;
+    public ulong QuorumPower => (ulong)((UInt128)TotalPower * 2 / 3) + 1;
 
     /// <summary>The validator with this key id, or null.</summary>
     public Validator? Find(Hash keyId) => _byKeyId.GetValueOrDefault(keyId);
