@@ -26,8 +26,19 @@ internal static class ChainCommands
                 throw new CliUsageException($"No chain database in '{directory.Root}'.");
             }
 
-            using var store = SqliteChainStore.Open(directory.ChainDatabasePath, CryptoSuites.Get(genesis.Suite));
-            var result = ChainVerifier.Verify(genesis, store);
+            ChainVerification result;
+            try
+            {
+                using var store = SqliteChainStore.Open(directory.ChainDatabasePath, CryptoSuites.Get(genesis.Suite));
+                result = ChainVerifier.Verify(genesis, store);
+            }
+            catch (StoreCorruptedException exception)
+            {
+                // The store is damaged beyond opening (e.g. its recorded height has no block): that is a failed
+                // verification, not a failure to run one.
+                result = new ChainVerification(0, 0, null, exception.Message);
+            }
+
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new { valid = result.IsValid, storedHeight = result.StoredHeight, verifiedHeight = result.VerifiedHeight, firstBadHeight = result.FirstBadHeight, fault = result.Fault }));
@@ -39,7 +50,8 @@ internal static class ChainCommands
 
             if (!result.IsValid)
             {
-                Console.Error.WriteLine($"medledger: chain verify failed at height {result.FirstBadHeight}: {result.Fault}");
+                var where = result.FirstBadHeight is { } height ? $" at height {height}" : string.Empty;
+                Console.Error.WriteLine($"medledger: chain verify failed{where}: {result.Fault}");
                 return 2;
             }
 

@@ -74,8 +74,12 @@ public sealed class LedgerService
             var admitted = _mempool.TryAdd(transaction, id);
             if (!admitted.IsAccepted)
             {
-                _notifier.Forget(id);
-                waits[i] = null;
+                if (waits[i] is not null)
+                {
+                    _notifier.Forget(id);
+                    waits[i] = null;
+                }
+
                 results[i] = Rejected(id.ToString(), admitted.Rejection, admitted.Reason);
                 return;
             }

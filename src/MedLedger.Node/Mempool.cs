@@ -13,7 +13,7 @@ public sealed class Mempool
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<Hash, Entry> _byId = [];
-    private readonly HashSet<(Hash Sender, ulong Nonce)> _senderNonces = [];
+    private readonly Dictionary<Hash, SortedDictionary<ulong, Hash>> _bySender = [];
     private readonly SortedDictionary<long, Hash> _order = [];
     private long _sequence;
     private long _bytes;
@@ -50,7 +50,7 @@ public sealed class Mempool
         ArgumentNullException.ThrowIfNull(transaction);
         lock (_lock)
         {
-            if (_byId.ContainsKey(transactionId) || _senderNonces.Contains((transaction.Sender, transaction.Nonce)))
+            if (_byId.ContainsKey(transactionId) || (_bySender.TryGetValue(transaction.Sender, out var waiting) && waiting.ContainsKey(transaction.Nonce)))
             {
                 return TransactionResult.Reject(TransactionRejection.Duplicate, "a transaction with this sender and nonce is already waiting");
             }
@@ -62,57 +62,61 @@ public sealed class Mempool
 
             var sequence = _sequence++;
             _byId[transactionId] = new Entry(transaction, sequence);
-            _senderNonces.Add((transaction.Sender, transaction.Nonce));
+            if (!_bySender.TryGetValue(transaction.Sender, out var nonces))
+            {
+                _bySender[transaction.Sender] = nonces = [];
+            }
+
+            nonces[transaction.Nonce] = transactionId;
             _order[sequence] = transactionId;
             _bytes += transaction.EncodedLength;
             return TransactionResult.Accepted;
         }
     }
 
-    /// <summary>Up to <paramref name="maxCount"/> transactions and <paramref name="maxBytes"/> bytes, oldest first.</summary>
+    /// <summary>
+    /// Up to <paramref name="maxCount"/> transactions and <paramref name="maxBytes"/> bytes. Senders take turns in
+    /// arrival order: each arrival is a slot of its sender, and the slot is filled with that sender's lowest waiting
+    /// nonce not yet taken, so a block limit never cuts a sender's series above a gap it leaves behind.
+    /// </summary>
     public IReadOnlyList<Transaction> Reap(int maxCount, long maxBytes)
     {
-        List<Transaction> selected;
         lock (_lock)
         {
-            selected = new List<Transaction>(Math.Min(maxCount, _byId.Count));
+            var selected = new List<Transaction>(Math.Min(maxCount, _byId.Count));
+            var cursors = new Dictionary<Hash, IEnumerator<Hash>>();
             long bytes = 0;
-            foreach (var id in _order.Values)
+            try
             {
-                var transaction = _byId[id].Transaction;
-                if (selected.Count >= maxCount || bytes + transaction.EncodedLength > maxBytes)
+                foreach (var arrival in _order.Values)
                 {
-                    break;
+                    var sender = _byId[arrival].Transaction.Sender;
+                    if (!cursors.TryGetValue(sender, out var cursor))
+                    {
+                        cursors[sender] = cursor = _bySender[sender].Values.GetEnumerator();
+                    }
+
+                    Invariant.Check(cursor.MoveNext(), "a sender has as many waiting nonces as arrivals");
+                    var transaction = _byId[cursor.Current].Transaction;
+                    if (selected.Count >= maxCount || bytes + transaction.EncodedLength > maxBytes)
+                    {
+                        break;
+                    }
+
+                    selected.Add(transaction);
+                    bytes += transaction.EncodedLength;
                 }
-
-                selected.Add(transaction);
-                bytes += transaction.EncodedLength;
             }
-        }
-
-        // Each sender's transactions go into the slots that sender occupies, in nonce order.
-        var slots = new Dictionary<Hash, List<int>>();
-        for (var i = 0; i < selected.Count; i++)
-        {
-            if (!slots.TryGetValue(selected[i].Sender, out var list))
+            finally
             {
-                slots[selected[i].Sender] = list = [];
+                foreach (var cursor in cursors.Values)
+                {
+                    cursor.Dispose();
+                }
             }
 
-            list.Add(i);
+            return selected;
         }
-
-        var ordered = new Transaction[selected.Count];
-        foreach (var positions in slots.Values)
-        {
-            var bySender = positions.Select(p => selected[p]).OrderBy(t => t.Nonce).ToList();
-            for (var i = 0; i < positions.Count; i++)
-            {
-                ordered[positions[i]] = bySender[i];
-            }
-        }
-
-        return ordered;
     }
 
     public void Remove(IEnumerable<Hash> transactionIds)
@@ -124,7 +128,13 @@ public sealed class Mempool
             {
                 if (_byId.Remove(id, out var entry))
                 {
-                    _senderNonces.Remove((entry.Transaction.Sender, entry.Transaction.Nonce));
+                    var nonces = _bySender[entry.Transaction.Sender];
+                    nonces.Remove(entry.Transaction.Nonce);
+                    if (nonces.Count == 0)
+                    {
+                        _bySender.Remove(entry.Transaction.Sender);
+                    }
+
                     _order.Remove(entry.Sequence);
                     _bytes -= entry.Transaction.EncodedLength;
                 }

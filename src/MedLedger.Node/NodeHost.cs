@@ -50,10 +50,19 @@ public static partial class NodeHost
 
         var store = SqliteChainStore.Open(directory.ChainDatabasePath, suite);
         LedgerStateMachine ledger;
+        FileVoteSigner signer;
         try
         {
             store.Initialize(genesis);
             ledger = RestoreLedger(genesis, store);
+            signer = new FileVoteSigner(directory.LastSignedPath, suite, key, genesis.ChainId);
+
+            // A validator that signed for a height beyond the next one has lost committed blocks (a deleted or
+            // restored-from-old-backup chain.db): serving from here would silently rewrite history.
+            if (signer.LastSigned is { } last && last.Height > store.Height + 1)
+            {
+                throw new NodeSetupException($"chain.db is at height {store.Height} but this validator signed at height {last.Height}: committed blocks are missing; restore chain.db from a backup.");
+            }
         }
         catch
         {
@@ -118,7 +127,7 @@ public static partial class NodeHost
         builder.Services.AddSingleton<Mempool>();
         builder.Services.AddSingleton<CommitNotifier>();
         builder.Services.AddSingleton(new ProposalJournal(directory.ProposalPath, suite));
-        builder.Services.AddSingleton<IConsensusEngine>(new SingleValidatorEngine(new FileVoteSigner(directory.LastSignedPath, suite, key, genesis.ChainId)));
+        builder.Services.AddSingleton<IConsensusEngine>(new SingleValidatorEngine(signer));
         builder.Services.AddSingleton(provider => new ConsensusDriver(
             ledger,
             store,

@@ -157,6 +157,20 @@ public sealed partial class TamperDetectionTests(PreparedChainFixture chain) : I
     }
 
     [Fact]
+    public async Task ADeletedHeadBlock_FailsVerification()
+    {
+        // Removing the head block leaves the store's recorded height without a block: the store cannot even be
+        // opened consistently, which `chain verify` reports as a failed verification (exit 2), not a usage error.
+        var copy = Copy();
+        Edit(copy, db => Write(db, $"DELETE FROM blocks WHERE height = {chain.HeadHeight}"));
+
+        var result = await Verify(copy);
+
+        Assert.True(result.ExitCode == 2, $"expected exit 2, got {result.ExitCode}: {result.Stderr}");
+        Assert.Contains("chain verify failed", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OneByteOfAnAccountsStateValue_IsFound()
     {
         // The member's stored account with its last byte flipped (revoked: false becomes true) differs from the

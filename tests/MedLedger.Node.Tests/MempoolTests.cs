@@ -95,7 +95,7 @@ public sealed class MempoolTests
         Assert.Equal(10, mempool.Count);
     }
 
-    [Fact(Skip = "Bug (Mempool.Reap): the per-sender nonce reordering only permutes the transactions already selected in arrival order, so when the count or byte limit cuts a sender's series, a higher nonce that arrived first is reaped before lower ones still waiting; the block commits it and the lower nonces then fail as NonceReused and are dropped. Fix: keep each sender's waiting transactions sorted by nonce and, walking the arrival order, fill each slot of a sender with that sender's lowest not-yet-taken nonce (checking the byte limit with that transaction's size).")]
+    [Fact]
     public void Reap_UnderABlockLimit_TakesEachSendersLowestNonces()
     {
         // A client's concurrent submissions arrive as nonces 3, 1, 2 and the block has room for one: the block must

@@ -90,7 +90,7 @@ public sealed class RecoveryTests
         Assert.Equal(new SignedPosition(1, 0, ConsensusStep.Precommit, header.ComputeHash(suite)), new FileVoteSigner(directory.LastSignedPath, suite, node.AdminKey, TestNode.ChainId).LastSigned);
     }
 
-    [Theory(Skip = "Bug (NodeHost.Build): a node whose chain.db was deleted or emptied starts a fresh chain at height 0 and serves it, although consensus/last-signed shows it signed later blocks; clients see committed transactions vanish until the first new block trips the double-sign guard and stops the node. Fix: after RestoreLedger, refuse to start when the guard's LastSigned.Height > store.Height + 1.")]
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task AChainDatabaseThatLostItsBlocks_RefusesToStart(bool deleted)
