@@ -1,3 +1,4 @@
+using System.Buffers;
 using MedLedger.Core;
 using MedLedger.Crypto;
 
@@ -14,10 +15,20 @@ public static class MerkleTree
     public static Hash HashLeaf(ICryptoSuite suite, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(suite);
-        using var hasher = suite.CreateHasher();
-        hasher.Append([0x00]);
-        hasher.Append(data);
-        return hasher.Finish();
+
+        // One contiguous buffer and one hash call: creating an incremental hasher per leaf costs more than the
+        // hashing itself for transaction-sized leaves.
+        var buffer = ArrayPool<byte>.Shared.Rent(data.Length + 1);
+        try
+        {
+            buffer[0] = 0x00;
+            data.CopyTo(buffer.AsSpan(1));
+            return suite.Hash(buffer.AsSpan(0, data.Length + 1));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The hash of an inner node.</summary>
