@@ -15,7 +15,7 @@ internal static class BenchCommand
     {
         var clients = new Option<int>("--clients") { Description = "Concurrent clients, each with its own registered account.", DefaultValueFactory = _ => 8 };
         var transactions = new Option<int>("--transactions") { Description = "Transactions submitted in the timed phase, over all clients.", DefaultValueFactory = _ => 100_000 };
-        var warmup = new Option<int>("--warmup") { Description = "Transactions sent before the timed phase, not counted, so the node's JIT reaches full optimisation first.", DefaultValueFactory = _ => 10_000 };
+        var warmup = new Option<int>("--warmup") { Description = "Transactions sent before the timed phase and not counted: the node JIT-compiles its hot paths at full optimisation in the first seconds of load.", DefaultValueFactory = _ => 30_000 };
         var batch = new Option<int>("--batch") { Description = "Transactions per request (1..1000).", DefaultValueFactory = _ => 200 };
         var data = new Option<DirectoryInfo?>("--data") { Description = "New or empty folder for the benchmark node (default: a temporary folder, deleted afterwards unless --keep)." };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary node folder afterwards." };
