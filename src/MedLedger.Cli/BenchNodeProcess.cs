@@ -40,6 +40,19 @@ internal sealed partial class BenchNodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>If the node has exited: its exit code and last message, for an error line; else null.</summary>
+    public string? ExitDescription()
+    {
+        try
+        {
+            return _process.HasExited ? $"the node (pid {_process.Id}) exited with code {_process.ExitCode}: {LastMessage()}" : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Starts the node in <paramref name="dataDirectory"/> and waits until it prints its API address.</summary>
     public static async Task<BenchNodeProcess> StartAsync(string dataDirectory, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -55,7 +55,17 @@ internal static class BenchRunner
                 using var http = CreateHttpClient(node.Address, settings.Clients);
                 await node.WaitUntilReadyAsync(http, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
                 log.WriteLine($"Node (pid {node.ProcessId}) is ready on {node.Address}");
-                report = await RunAgainstNodeAsync(settings, suite, directory, node, http, rates, log, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    report = await RunAgainstNodeAsync(settings, suite, directory, node, http, rates, log, cancellationToken).ConfigureAwait(false);
+                }
+                catch (HttpRequestException exception)
+                {
+                    // A dead node shows up as a refused or reset request; say that the node died, and how.
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None).ConfigureAwait(false);
+                    var reason = node.ExitDescription() ?? (exception.InnerException is { } inner ? $"{exception.Message} ({inner.Message})" : exception.Message);
+                    throw new BenchmarkFailedException(reason, exception);
+                }
             }
 
             report = report with { DataDirectory = ownsDirectory && !settings.Keep ? null : directory.Root };
