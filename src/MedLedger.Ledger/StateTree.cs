@@ -151,7 +151,8 @@ public sealed class StateTree : IStateReader
             newBucketRoots[group.Key] = BucketRoot([.. merged.Values]);
         }
 
-        return new PreparedState(changes, newBucketRoots, leafHashes, ComputeRootWith(newBucketRoots), Root);
+        var nodes = ComputeNodesWith(newBucketRoots);
+        return new PreparedState(changes, newBucketRoots, leafHashes, nodes.Count == 0 ? Root : nodes[1], Root, nodes);
     }
 
     /// <summary>Installs a prepared change set. It must have been prepared against the current root.</summary>
@@ -181,12 +182,12 @@ public sealed class StateTree : IStateReader
             }
         }
 
-        foreach (var (b, root) in prepared.BucketRoots)
+        // Prepare already hashed every node on the changed paths against this very tree (BaseRoot == Root).
+        foreach (var (node, hash) in prepared.Nodes)
         {
-            _nodes[BucketCount + b] = root;
+            _nodes[node] = hash;
         }
 
-        RecomputeInnerNodes(prepared.BucketRoots.Keys);
         Invariant.Check(Root == prepared.Root, "applying a prepared state yields the root it promised");
     }
 
@@ -209,23 +210,25 @@ public sealed class StateTree : IStateReader
     private Hash BucketRoot(List<Hash> leafHashes) =>
         leafHashes.Count == 0 ? _emptyBucketRoot : MerkleTree.ComputeRoot(_suite, leafHashes);
 
-    private Hash ComputeRootWith(Dictionary<int, Hash> newBucketRoots)
+    /// <summary>Every tree node that <paramref name="newBucketRoots"/> changes (bucket leaves included), by index.</summary>
+    private Dictionary<int, Hash> ComputeNodesWith(Dictionary<int, Hash> newBucketRoots)
     {
+        var overrides = new Dictionary<int, Hash>(newBucketRoots.Count * 4);
         if (newBucketRoots.Count == 0)
         {
-            return Root;
+            return overrides;
         }
 
-        var overrides = new Dictionary<int, Hash>();
         foreach (var (b, root) in newBucketRoots)
         {
             overrides[BucketCount + b] = root;
         }
 
-        var frontier = new SortedSet<int>(newBucketRoots.Keys.Select(b => (BucketCount + b) / 2));
+        // Level by level: the parents of this level's changed nodes are the next level's; order within a level is free.
+        var frontier = new HashSet<int>(newBucketRoots.Keys.Select(b => (BucketCount + b) / 2));
         while (frontier.Count > 0)
         {
-            var next = new SortedSet<int>();
+            var next = new HashSet<int>();
             foreach (var node in frontier)
             {
                 var left = overrides.TryGetValue(2 * node, out var l) ? l : _nodes[2 * node];
@@ -240,7 +243,7 @@ public sealed class StateTree : IStateReader
             frontier = next;
         }
 
-        return overrides[1];
+        return overrides;
     }
 
     private void RecomputeInnerNodes(IEnumerable<int> buckets)
@@ -286,7 +289,8 @@ public sealed record PreparedState(
     IReadOnlyDictionary<int, Hash> BucketRoots,
     IReadOnlyDictionary<byte[], Hash> LeafHashes,
     Hash Root,
-    Hash BaseRoot);
+    Hash BaseRoot,
+    IReadOnlyDictionary<int, Hash> Nodes);
 
 /// <summary>Orders keys as unsigned bytes, shorter first on a common prefix.</summary>
 public sealed class KeyComparer : IComparer<byte[]>, IEqualityComparer<byte[]>

@@ -17,6 +17,9 @@ public sealed class Transaction
 
     private readonly byte[] _encoded;
 
+    // The id of the encoding under the last suite asked; a reference, so that threads read it whole or not at all.
+    private CachedId? _id;
+
     private Transaction(string chainId, TransactionType type, Hash sender, ulong nonce, ulong expiryHeight, byte[] payload, byte[] signature, byte[] encoded)
     {
         ChainId = chainId;
@@ -87,7 +90,15 @@ public sealed class Transaction
     public Hash ComputeId(ICryptoSuite suite)
     {
         ArgumentNullException.ThrowIfNull(suite);
-        return suite.Hash(_encoded);
+        var cached = Volatile.Read(ref _id);
+        if (cached is not null && ReferenceEquals(cached.Suite, suite))
+        {
+            return cached.Id;
+        }
+
+        var id = suite.Hash(_encoded);
+        Volatile.Write(ref _id, new CachedId(suite, id));
+        return id;
     }
 
     /// <summary>
@@ -137,4 +148,6 @@ public sealed class Transaction
         writer.WriteUInt64(expiryHeight);
         writer.WriteBytes(payload);
     }
+
+    private sealed record CachedId(ICryptoSuite Suite, Hash Id);
 }

@@ -14,6 +14,9 @@ public sealed class VerifiedSignatures
     private readonly ConcurrentDictionary<Hash, byte> _ids = new();
     private readonly int _capacity;
 
+    // ConcurrentDictionary.Count takes every lock of the dictionary; an approximate count is enough for a bound.
+    private int _count;
+
     /// <summary>Creates a cache holding at most <paramref name="capacity"/> ids.</summary>
     public VerifiedSignatures(int capacity = 2 * Limits.MaxMempoolTransactions)
     {
@@ -23,17 +26,27 @@ public sealed class VerifiedSignatures
     /// <summary>Records that the transaction's signature verified.</summary>
     public void Add(Hash transactionId)
     {
-        if (_ids.Count >= _capacity)
+        if (Volatile.Read(ref _count) >= _capacity)
         {
             _ids.Clear();
+            Volatile.Write(ref _count, 0);
         }
 
-        _ids.TryAdd(transactionId, 0);
+        if (_ids.TryAdd(transactionId, 0))
+        {
+            Interlocked.Increment(ref _count);
+        }
     }
 
     /// <summary>True when the transaction's signature was verified before.</summary>
     public bool Contains(Hash transactionId) => _ids.ContainsKey(transactionId);
 
     /// <summary>Forgets a transaction once it is committed.</summary>
-    public void Remove(Hash transactionId) => _ids.TryRemove(transactionId, out _);
+    public void Remove(Hash transactionId)
+    {
+        if (_ids.TryRemove(transactionId, out _))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
 }

@@ -494,6 +494,11 @@ public sealed class SqliteChainStore : IChainStore
         command.CommandText = $"PRAGMA wal_autocheckpoint = {BackstopCheckpointPages}";
         command.ExecuteNonQuery();
 
+        // Transaction ids are random, so each block inserts into pages all over the id index; with the default
+        // 2 MiB page cache most of them are read back from the OS (pread) at every block.
+        command.CommandText = "PRAGMA cache_size = -65536";
+        command.ExecuteNonQuery();
+
         using var transaction = _writer.BeginTransaction();
         command.Transaction = transaction;
         command.CommandText = CreateSchemaSql;
