@@ -112,8 +112,7 @@ public sealed class LedgerStateMachine : IDisposable
         _commitLock.EnterReadLock();
         try
         {
-            var overlay = new StateOverlay(_state);
-            return Validate(overlay, transaction, transactionId, Height + 1, out _);
+            return Validate(_state, transaction, transactionId, Height + 1, out _);
         }
         finally
         {
@@ -284,14 +283,15 @@ public sealed class LedgerStateMachine : IDisposable
             return result;
         }
 
-        // Re-read the sender: the transaction itself may have changed the account (e.g. an administrator revoking itself).
-        var current = Account.Decode(transactionState.GetValue(StateKeys.Account(transaction.Sender))!);
-        transactionState.Set(StateKeys.Account(transaction.Sender), (current with { Nonce = transaction.Nonce }).Encode());
+        // Re-read the sender if the transaction itself changed the account (e.g. an administrator revoking itself).
+        var senderKey = StateKeys.Account(transaction.Sender);
+        var current = transactionState.Writes.TryGet(senderKey, out var written) ? Account.Decode(written!) : sender!;
+        transactionState.Set(senderKey, (current with { Nonce = transaction.Nonce }).Encode());
         transactionState.MergeInto(blockState);
         return TransactionResult.Accepted;
     }
 
-    private TransactionResult Validate(StateOverlay state, Transaction transaction, Hash transactionId, ulong height, out Account? sender)
+    private TransactionResult Validate(IStateReader state, Transaction transaction, Hash transactionId, ulong height, out Account? sender)
     {
         sender = null;
         if (transaction.ChainId != ChainId)

@@ -18,11 +18,7 @@ public sealed class StateOverlay : IStateReader
     public WriteSet Writes { get; } = new();
 
     /// <inheritdoc />
-    public byte[]? GetValue(ReadOnlySpan<byte> key)
-    {
-        var array = key.ToArray();
-        return Writes.TryGet(array, out var value) ? value : _base.GetValue(key);
-    }
+    public byte[]? GetValue(ReadOnlySpan<byte> key) => Writes.TryGet(key, out var value) ? value : _base.GetValue(key);
 
     /// <summary>Stages <paramref name="value"/> under <paramref name="key"/>.</summary>
     public void Set(byte[] key, byte[] value) => Writes.Set(key, value);
@@ -31,9 +27,6 @@ public sealed class StateOverlay : IStateReader
     public void MergeInto(StateOverlay target)
     {
         ArgumentNullException.ThrowIfNull(target);
-        foreach (var change in Writes.Changes)
-        {
-            target.Writes.Set(change.Key, change.Value);
-        }
+        Writes.CopyTo(target.Writes);
     }
 }

@@ -30,6 +30,10 @@ public sealed class StateTree : IStateReader
     private readonly ICryptoSuite _suite;
     private readonly SortedDictionary<byte[], StateEntry>?[] _buckets = new SortedDictionary<byte[], StateEntry>?[BucketCount];
 
+    // Every entry's value and bucket by key: reads and changes of present keys need no key hash. Mirrors _buckets.
+    private readonly Dictionary<byte[], IndexEntry> _index = new(KeyComparer.Instance);
+    private readonly Dictionary<byte[], IndexEntry>.AlternateLookup<ReadOnlySpan<byte>> _indexBySpan;
+
     // Perfect binary tree stored as an array: node i has children 2i and 2i+1; leaves (bucket roots) at BucketCount + b.
     private readonly Hash[] _nodes = new Hash[2 * BucketCount];
     private readonly Hash _emptyBucketRoot;
@@ -39,6 +43,7 @@ public sealed class StateTree : IStateReader
     public StateTree(ICryptoSuite suite)
     {
         _suite = suite ?? throw new ArgumentNullException(nameof(suite));
+        _indexBySpan = _index.GetAlternateLookup<ReadOnlySpan<byte>>();
         _emptyBucketRoot = suite.Hash([]);
         for (var b = 0; b < BucketCount; b++)
         {
@@ -58,16 +63,7 @@ public sealed class StateTree : IStateReader
     public int Count => _count;
 
     /// <inheritdoc />
-    public byte[]? GetValue(ReadOnlySpan<byte> key)
-    {
-        var bucket = _buckets[BucketOf(key)];
-        if (bucket is null)
-        {
-            return null;
-        }
-
-        return bucket.TryGetValue(key.ToArray(), out var entry) ? entry.Value : null;
-    }
+    public byte[]? GetValue(ReadOnlySpan<byte> key) => _indexBySpan.TryGetValue(key, out var entry) ? entry.Value : null;
 
     /// <summary>Every entry in commitment order (bucket, then key); used by verification and snapshots.</summary>
     public IEnumerable<KeyValuePair<byte[], byte[]>> Entries()
@@ -104,6 +100,7 @@ public sealed class StateTree : IStateReader
             }
 
             bucket[key] = new StateEntry(value, LeafHash(key, value));
+            _index[key] = new IndexEntry(value, b);
             touched.Add(b);
         }
 
@@ -123,7 +120,14 @@ public sealed class StateTree : IStateReader
         ArgumentNullException.ThrowIfNull(changes);
         var newBucketRoots = new Dictionary<int, Hash>();
         var leafHashes = new Dictionary<byte[], Hash>(KeyComparer.Instance);
-        foreach (var group in changes.Changes.GroupBy(change => BucketOf(change.Key)))
+        var changeList = changes.Changes.ToList();
+        var changeBuckets = new int[changeList.Count];
+        for (var i = 0; i < changeList.Count; i++)
+        {
+            changeBuckets[i] = _index.TryGetValue(changeList[i].Key, out var present) ? present.Bucket : BucketOf(changeList[i].Key);
+        }
+
+        foreach (var group in changeList.Select((change, i) => (change, bucket: changeBuckets[i])).GroupBy(pair => pair.bucket, pair => pair.change))
         {
             var merged = new SortedDictionary<byte[], Hash>(KeyComparer.Instance);
             if (_buckets[group.Key] is { } existing)
@@ -152,7 +156,11 @@ public sealed class StateTree : IStateReader
         }
 
         var nodes = ComputeNodesWith(newBucketRoots);
-        return new PreparedState(changes, newBucketRoots, leafHashes, nodes.Count == 0 ? Root : nodes[1], Root, nodes);
+        return new PreparedState(changes, newBucketRoots, leafHashes, nodes.Count == 0 ? Root : nodes[1], Root, nodes)
+        {
+            ChangeList = changeList,
+            ChangeBuckets = changeBuckets,
+        };
     }
 
     /// <summary>Installs a prepared change set. It must have been prepared against the current root.</summary>
@@ -160,15 +168,20 @@ public sealed class StateTree : IStateReader
     {
         ArgumentNullException.ThrowIfNull(prepared);
         Invariant.Check(prepared.BaseRoot == Root, "a prepared state is applied to the state it was prepared against");
-        foreach (var change in prepared.Changes.Changes)
+        // Prepare recorded each change's bucket; a PreparedState built elsewhere falls back to hashing the keys.
+        var changeList = prepared.ChangeList ?? [.. prepared.Changes.Changes];
+        for (var i = 0; i < changeList.Count; i++)
         {
-            var b = BucketOf(change.Key);
+            var change = changeList[i];
+            var b = prepared.ChangeBuckets is { } buckets ? buckets[i] : BucketOf(change.Key);
             if (change.Value is null)
             {
                 if (_buckets[b] is { } bucket && bucket.Remove(change.Key))
                 {
                     _count--;
                 }
+
+                _index.Remove(change.Key);
             }
             else
             {
@@ -179,6 +192,7 @@ public sealed class StateTree : IStateReader
                 }
 
                 bucket[change.Key] = new StateEntry(change.Value, prepared.LeafHashes[change.Key]);
+                _index[change.Key] = new IndexEntry(change.Value, b);
             }
         }
 
@@ -274,6 +288,8 @@ public sealed class StateTree : IStateReader
     }
 
     private readonly record struct StateEntry(byte[] Value, Hash LeafHash);
+
+    private readonly record struct IndexEntry(byte[] Value, int Bucket);
 }
 
 /// <summary>Read access to state, committed or staged.</summary>
@@ -290,10 +306,17 @@ public sealed record PreparedState(
     IReadOnlyDictionary<byte[], Hash> LeafHashes,
     Hash Root,
     Hash BaseRoot,
-    IReadOnlyDictionary<int, Hash> Nodes);
+    IReadOnlyDictionary<int, Hash> Nodes)
+{
+    /// <summary>The changes in <see cref="WriteSet.Changes"/> order, as <see cref="StateTree.Prepare"/> saw them.</summary>
+    internal IReadOnlyList<StateChange>? ChangeList { get; init; }
+
+    /// <summary>The bucket of each change in <see cref="ChangeList"/>, computed once by <see cref="StateTree.Prepare"/>.</summary>
+    internal int[]? ChangeBuckets { get; init; }
+}
 
 /// <summary>Orders keys as unsigned bytes, shorter first on a common prefix.</summary>
-public sealed class KeyComparer : IComparer<byte[]>, IEqualityComparer<byte[]>
+public sealed class KeyComparer : IComparer<byte[]>, IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
 {
     /// <summary>The single instance.</summary>
     public static readonly KeyComparer Instance = new();
@@ -305,10 +328,19 @@ public sealed class KeyComparer : IComparer<byte[]>, IEqualityComparer<byte[]>
     public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 
     /// <inheritdoc />
-    public int GetHashCode(byte[] obj)
+    public int GetHashCode(byte[] obj) => GetHashCode(obj.AsSpan());
+
+    /// <inheritdoc />
+    public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+    /// <inheritdoc />
+    public int GetHashCode(ReadOnlySpan<byte> alternate)
     {
         var hash = new HashCode();
-        hash.AddBytes(obj);
+        hash.AddBytes(alternate);
         return hash.ToHashCode();
     }
+
+    /// <inheritdoc />
+    public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
 }
