@@ -31,13 +31,12 @@ public sealed class StateTree : IStateReader
     private readonly SortedDictionary<byte[], StateEntry>?[] _buckets = new SortedDictionary<byte[], StateEntry>?[BucketCount];
 
     // Every entry's value and bucket by key: reads and changes of present keys need no key hash. Mirrors _buckets.
-    private readonly Dictionary<byte[], IndexEntry> _index = new(KeyComparer.Instance);
+    private readonly Dictionary<byte[], IndexEntry> _index = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], IndexEntry>.AlternateLookup<ReadOnlySpan<byte>> _indexBySpan;
 
     // Perfect binary tree stored as an array: node i has children 2i and 2i+1; leaves (bucket roots) at BucketCount + b.
     private readonly Hash[] _nodes = new Hash[2 * BucketCount];
     private readonly Hash _emptyBucketRoot;
-    private int _count;
 
     /// <summary>Creates an empty state.</summary>
     public StateTree(ICryptoSuite suite)
@@ -60,7 +59,7 @@ public sealed class StateTree : IStateReader
     public Hash Root => _nodes[1];
 
     /// <summary>Number of entries.</summary>
-    public int Count => _count;
+    public int Count => _index.Count;
 
     /// <inheritdoc />
     public byte[]? GetValue(ReadOnlySpan<byte> key) => _indexBySpan.TryGetValue(key, out var entry) ? entry.Value : null;
@@ -93,23 +92,14 @@ public sealed class StateTree : IStateReader
         {
             CheckEntry(key, value);
             var b = BucketOf(key);
-            var bucket = _buckets[b] ??= new SortedDictionary<byte[], StateEntry>(KeyComparer.Instance);
-            if (!bucket.ContainsKey(key))
-            {
-                _count++;
-            }
-
+            var bucket = _buckets[b] ??= new SortedDictionary<byte[], StateEntry>(ByteArrayComparer.Instance);
             bucket[key] = new StateEntry(value, LeafHash(key, value));
             _index[key] = new IndexEntry(value, b);
             touched.Add(b);
         }
 
-        foreach (var b in touched)
-        {
-            _nodes[BucketCount + b] = BucketRoot(_buckets[b]!.Values.Select(entry => entry.LeafHash).ToList());
-        }
-
-        RecomputeInnerNodes(touched);
+        var bucketRoots = touched.ToDictionary(b => b, b => BucketRoot([.. _buckets[b]!.Values.Select(entry => entry.LeafHash)]));
+        InstallNodes(ComputeNodesWith(bucketRoots));
     }
 
     /// <summary>
@@ -119,7 +109,7 @@ public sealed class StateTree : IStateReader
     {
         ArgumentNullException.ThrowIfNull(changes);
         var newBucketRoots = new Dictionary<int, Hash>();
-        var leafHashes = new Dictionary<byte[], Hash>(KeyComparer.Instance);
+        var leafHashes = new Dictionary<byte[], Hash>(ByteArrayComparer.Instance);
         var changeList = changes.Changes.ToList();
         var changeBuckets = new int[changeList.Count];
         for (var i = 0; i < changeList.Count; i++)
@@ -129,7 +119,7 @@ public sealed class StateTree : IStateReader
 
         foreach (var group in changeList.Select((change, i) => (change, bucket: changeBuckets[i])).GroupBy(pair => pair.bucket, pair => pair.change))
         {
-            var merged = new SortedDictionary<byte[], Hash>(KeyComparer.Instance);
+            var merged = new SortedDictionary<byte[], Hash>(ByteArrayComparer.Instance);
             if (_buckets[group.Key] is { } existing)
             {
                 foreach (var (key, entry) in existing)
@@ -176,31 +166,20 @@ public sealed class StateTree : IStateReader
             var b = prepared.ChangeBuckets is { } buckets ? buckets[i] : BucketOf(change.Key);
             if (change.Value is null)
             {
-                if (_buckets[b] is { } bucket && bucket.Remove(change.Key))
-                {
-                    _count--;
-                }
+                _buckets[b]?.Remove(change.Key);
 
                 _index.Remove(change.Key);
             }
             else
             {
-                var bucket = _buckets[b] ??= new SortedDictionary<byte[], StateEntry>(KeyComparer.Instance);
-                if (!bucket.ContainsKey(change.Key))
-                {
-                    _count++;
-                }
-
+                var bucket = _buckets[b] ??= new SortedDictionary<byte[], StateEntry>(ByteArrayComparer.Instance);
                 bucket[change.Key] = new StateEntry(change.Value, prepared.LeafHashes[change.Key]);
                 _index[change.Key] = new IndexEntry(change.Value, b);
             }
         }
 
         // Prepare already hashed every node on the changed paths against this very tree (BaseRoot == Root).
-        foreach (var (node, hash) in prepared.Nodes)
-        {
-            _nodes[node] = hash;
-        }
+        InstallNodes(prepared.Nodes);
 
         Invariant.Check(Root == prepared.Root, "applying a prepared state yields the root it promised");
     }
@@ -260,22 +239,11 @@ public sealed class StateTree : IStateReader
         return overrides;
     }
 
-    private void RecomputeInnerNodes(IEnumerable<int> buckets)
+    private void InstallNodes(IReadOnlyDictionary<int, Hash> nodes)
     {
-        var frontier = new SortedSet<int>(buckets.Select(b => (BucketCount + b) / 2));
-        while (frontier.Count > 0)
+        foreach (var (node, hash) in nodes)
         {
-            var next = new SortedSet<int>();
-            foreach (var node in frontier)
-            {
-                _nodes[node] = MerkleTree.HashNode(_suite, _nodes[2 * node], _nodes[(2 * node) + 1]);
-                if (node > 1)
-                {
-                    next.Add(node / 2);
-                }
-            }
-
-            frontier = next;
+            _nodes[node] = hash;
         }
     }
 
@@ -313,34 +281,4 @@ public sealed record PreparedState(
 
     /// <summary>The bucket of each change in <see cref="ChangeList"/>, computed once by <see cref="StateTree.Prepare"/>.</summary>
     internal int[]? ChangeBuckets { get; init; }
-}
-
-/// <summary>Orders keys as unsigned bytes, shorter first on a common prefix.</summary>
-public sealed class KeyComparer : IComparer<byte[]>, IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
-{
-    /// <summary>The single instance.</summary>
-    public static readonly KeyComparer Instance = new();
-
-    /// <inheritdoc />
-    public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
-
-    /// <inheritdoc />
-    public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-    /// <inheritdoc />
-    public int GetHashCode(byte[] obj) => GetHashCode(obj.AsSpan());
-
-    /// <inheritdoc />
-    public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
-
-    /// <inheritdoc />
-    public int GetHashCode(ReadOnlySpan<byte> alternate)
-    {
-        var hash = new HashCode();
-        hash.AddBytes(alternate);
-        return hash.ToHashCode();
-    }
-
-    /// <inheritdoc />
-    public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
 }

@@ -16,7 +16,7 @@ public sealed class WriteSet
     /// <summary>Creates an empty write set.</summary>
     public WriteSet()
     {
-        _changes = new Dictionary<byte[], byte[]?>(KeyComparer.Instance);
+        _changes = new Dictionary<byte[], byte[]?>(ByteArrayComparer.Instance);
         _bySpan = _changes.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
@@ -60,7 +60,7 @@ public sealed class WriteSet
             sorted[i++] = new StateChange(key, value);
         }
 
-        Array.Sort(sorted, static (x, y) => KeyComparer.Instance.Compare(x.Key, y.Key));
+        Array.Sort(sorted, static (x, y) => ByteArrayComparer.Instance.Compare(x.Key, y.Key));
         return sorted;
     }
 }

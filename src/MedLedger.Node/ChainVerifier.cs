@@ -114,7 +114,7 @@ public static class ChainVerifier
 
     private static string? CompareState(LedgerStateMachine ledger, IChainStore store)
     {
-        var expected = new Dictionary<byte[], byte[]>(KeyComparer.Instance);
+        var expected = new Dictionary<byte[], byte[]>(ByteArrayComparer.Instance);
         foreach (var (key, value) in ledger.StateEntries())
         {
             expected[key] = value;
