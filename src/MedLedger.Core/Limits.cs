@@ -57,6 +57,33 @@ public static class Limits
     /// <summary>Largest genesis document, in bytes.</summary>
     public const int MaxGenesisBytes = 1024 * 1024;
 
+    /// <summary>Longest organisation id (lowercase letters, digits and '-'), in bytes.</summary>
+    public const int MaxOrganisationIdBytes = 64;
+
+    /// <summary>Longest organisation tier label or API endpoint, in UTF-8 bytes.</summary>
+    public const int MaxLabelBytes = 256;
+
+    /// <summary>Most member organisations in a consortium.</summary>
+    public const int MaxOrganisations = 256;
+
+    /// <summary>Most consortium policy rules.</summary>
+    public const int MaxPolicyRules = 64;
+
+    /// <summary>Most grants a patient pseudonym holds at once (revoked and expired ones are pruned first).</summary>
+    public const int MaxGrantsPerPatient = 256;
+
+    /// <summary>Most single records a grant names.</summary>
+    public const int MaxRecordsPerGrant = 64;
+
+    /// <summary>Most entries in one access-log transaction.</summary>
+    public const int MaxAccessLogEntries = 256;
+
+    /// <summary>How far a time written in a payload may lie from the block time (either way), in milliseconds.</summary>
+    public const long MaxPayloadClockSkewMilliseconds = 10 * 60 * 1000;
+
+    /// <summary>How long a membership proposal stays open, in milliseconds of block time (14 days).</summary>
+    public const long MembershipProposalLifetimeMilliseconds = 14L * 24 * 60 * 60 * 1000;
+
     /// <summary>Largest key file, in bytes.</summary>
     public const int MaxKeyFileBytes = 16 * 1024;
 }

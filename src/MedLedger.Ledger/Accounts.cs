@@ -4,23 +4,43 @@ namespace MedLedger.Ledger;
 
 /// <summary>
 /// An account as held in state: a registered public key with a role, the sender's last nonce, and whether it
-/// was revoked. Revoked accounts stay in state so that their earlier signatures remain verifiable.
+/// was revoked. Revoked and rotated accounts stay in state so that their earlier signatures remain verifiable.
+/// <paramref name="Organisation"/> is the member organisation the account belongs to ("" for consortium-level
+/// accounts); <paramref name="UserId"/> is the stable id of the user across key rotations (zero: the account's own
+/// key id, i.e. a first key); <paramref name="Successor"/> is the key id that replaced this key (zero: current).
 /// </summary>
-public sealed record Account(byte[] PublicKey, AccountRole Role, string Name, ulong Nonce, ulong RegisteredHeight, bool Revoked)
+public sealed record Account(byte[] PublicKey, AccountRole Role, string Name, ulong Nonce, ulong RegisteredHeight, bool Revoked, string Organisation = "", Hash UserId = default, Hash Successor = default)
 {
-    private const byte Version = 1;
+    // Version 1 is written when the organisation, user id and successor are all unset, so state written before they
+    // existed keeps its bytes (and its state root); version 2 carries them.
+    private const byte Version1 = 1;
+    private const byte Version2 = 2;
+
+    /// <summary>True when the account's key may still sign: neither revoked nor replaced.</summary>
+    public bool IsActive => !Revoked && Successor.IsZero;
+
+    /// <summary>The user this key belongs to, given the key's own id.</summary>
+    public Hash EffectiveUserId(Hash keyId) => UserId.IsZero ? keyId : UserId;
 
     /// <summary>Canonical encoding of the state value.</summary>
     public byte[] Encode()
     {
-        var writer = new CanonicalWriter(128);
-        writer.WriteByte(Version);
+        var extended = Organisation.Length != 0 || !UserId.IsZero || !Successor.IsZero;
+        var writer = new CanonicalWriter(192);
+        writer.WriteByte(extended ? Version2 : Version1);
         writer.WriteBytes(PublicKey);
         writer.WriteByte((byte)Role);
         writer.WriteString(Name);
         writer.WriteUInt64(Nonce);
         writer.WriteUInt64(RegisteredHeight);
         writer.WriteBoolean(Revoked);
+        if (extended)
+        {
+            writer.WriteString(Organisation);
+            writer.WriteHash(UserId);
+            writer.WriteHash(Successor);
+        }
+
         return writer.ToArray();
     }
 
@@ -28,7 +48,8 @@ public sealed record Account(byte[] PublicKey, AccountRole Role, string Name, ul
     public static Account Decode(ReadOnlySpan<byte> encoded)
     {
         var reader = new CanonicalReader(encoded);
-        if (reader.ReadByte() != Version)
+        var version = reader.ReadByte();
+        if (version is not Version1 and not Version2)
         {
             throw new DecodingException("Unknown account version.");
         }
@@ -40,6 +61,15 @@ public sealed record Account(byte[] PublicKey, AccountRole Role, string Name, ul
             reader.ReadUInt64(),
             reader.ReadUInt64(),
             reader.ReadBoolean());
+        if (version == Version2)
+        {
+            account = account with { Organisation = reader.ReadString(Limits.MaxOrganisationIdBytes), UserId = reader.ReadHash(), Successor = reader.ReadHash() };
+            if (account.Organisation.Length == 0 && account.UserId.IsZero && account.Successor.IsZero)
+            {
+                throw new DecodingException("A version 2 account must use its extension fields (else it is written as version 1).");
+            }
+        }
+
         reader.EnsureEnd();
         return account;
     }
@@ -151,6 +181,30 @@ public static class StateKeys
 
     /// <summary>Key of an anchored commitment: <c>"anch/" ‖ commitment</c>.</summary>
     public static byte[] Anchor(Hash commitment) => Prefixed("anch/"u8, commitment);
+
+    /// <summary>Key of a user's current key id: <c>"user/" ‖ user id</c>.</summary>
+    public static byte[] UserKey(Hash userId) => Prefixed("user/"u8, userId);
+
+    /// <summary>Key of a member organisation: <c>"org/" ‖ organisation id (UTF-8)</c>.</summary>
+    public static byte[] Organisation(string organisationId) => [.. "org/"u8, .. System.Text.Encoding.UTF8.GetBytes(organisationId)];
+
+    /// <summary>Key of the list of active member organisations.</summary>
+    public static byte[] Organisations() => "chain/orgs"u8.ToArray();
+
+    /// <summary>Key of the consortium's access policy (SPEC F18).</summary>
+    public static byte[] Policy() => "chain/policy"u8.ToArray();
+
+    /// <summary>Key of a membership proposal: <c>"prop/" ‖ proposal id</c>.</summary>
+    public static byte[] Proposal(Hash proposalId) => Prefixed("prop/"u8, proposalId);
+
+    /// <summary>Key of a record anchor: <c>"rec/" ‖ record id</c>.</summary>
+    public static byte[] Record(Hash recordId) => Prefixed("rec/"u8, recordId);
+
+    /// <summary>Key of a grant: <c>"grant/" ‖ grant id</c>.</summary>
+    public static byte[] Grant(Hash grantId) => Prefixed("grant/"u8, grantId);
+
+    /// <summary>Key of the list of a patient's grants: <c>"pgrants/" ‖ patient user id</c>.</summary>
+    public static byte[] PatientGrants(Hash patientUserId) => Prefixed("pgrants/"u8, patientUserId);
 
     /// <summary>Key of the current validator set.</summary>
     public static byte[] Validators() => "chain/validators"u8.ToArray();

@@ -8,22 +8,37 @@ namespace MedLedger.Ledger;
 /// <summary>A founding validator in genesis.</summary>
 public sealed record GenesisValidator(string Name, string PublicKey, ulong Power);
 
-/// <summary>A founding account in genesis.</summary>
-public sealed record GenesisAccount(string Name, string PublicKey, AccountRole Role);
+/// <summary>A founding account in genesis; <paramref name="Organisation"/> names its member organisation, if any.</summary>
+public sealed record GenesisAccount(string Name, string PublicKey, AccountRole Role, string? Organisation = null);
+
+/// <summary>A founding member organisation in genesis (SPEC F1).</summary>
+public sealed record GenesisOrganisation(string Id, string Name, OrganisationKind Kind, string Tier, string EncryptionPublicKey, string Endpoint);
 
 /// <summary>
 /// The genesis document (SPEC F1): chain id, crypto suite, genesis time, founding validators and accounts.
 /// It is stored as JSON for people; its hash, which every node must agree on, is the suite hash of its canonical
 /// binary encoding, and is the previous-block hash of block 1.
 /// </summary>
-public sealed record GenesisDocument(string ChainId, string Suite, long GenesisTimeUnixMilliseconds, IReadOnlyList<GenesisValidator> Validators, IReadOnlyList<GenesisAccount> Accounts)
+public sealed record GenesisDocument(
+    string ChainId,
+    string Suite,
+    long GenesisTimeUnixMilliseconds,
+    IReadOnlyList<GenesisValidator> Validators,
+    IReadOnlyList<GenesisAccount> Accounts,
+    IReadOnlyList<GenesisOrganisation>? Organisations = null,
+    IReadOnlyList<PolicyRule>? Policies = null)
 {
-    private const byte Version = 1;
+    // Version 1 is written for a genesis without organisations and policies, so earlier chains keep their hash.
+    private const byte Version1 = 1;
+    private const byte Version2 = 2;
+
+    private bool IsExtended => (Organisations?.Count ?? 0) != 0 || (Policies?.Count ?? 0) != 0 || (Accounts ?? []).Any(a => !string.IsNullOrEmpty(a.Organisation));
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
     };
 
@@ -85,9 +100,55 @@ public sealed record GenesisDocument(string ChainId, string Suite, long GenesisT
             CheckKey(suite, validator.PublicKey, validator.Name);
         }
 
+        var organisations = new Dictionary<string, GenesisOrganisation>(StringComparer.Ordinal);
+        foreach (var organisation in Organisations ?? [])
+        {
+            if (organisation is null || !Ledger.Organisation.IsValidId(organisation.Id) || !organisations.TryAdd(organisation.Id, organisation))
+            {
+                throw new DecodingException("Every genesis organisation has a distinct id of 1..64 lowercase letters, digits and inner hyphens.");
+            }
+
+            CheckKey(suite, organisation.EncryptionPublicKey, organisation.Name);
+            if (!Enum.IsDefined(organisation.Kind) || organisation.Kind == OrganisationKind.None)
+            {
+                throw new DecodingException($"Organisation '{organisation.Id}' has no valid kind.");
+            }
+
+            if (System.Text.Encoding.UTF8.GetByteCount(organisation.Tier ?? string.Empty) > Limits.MaxLabelBytes || System.Text.Encoding.UTF8.GetByteCount(organisation.Endpoint ?? string.Empty) > Limits.MaxLabelBytes)
+            {
+                throw new DecodingException($"Organisation '{organisation.Id}' has a tier or endpoint over {Limits.MaxLabelBytes} bytes.");
+            }
+        }
+
+        if (organisations.Count > Limits.MaxOrganisations || (Policies?.Count ?? 0) > Limits.MaxPolicyRules)
+        {
+            throw new DecodingException($"Genesis names at most {Limits.MaxOrganisations} organisations and {Limits.MaxPolicyRules} policy rules.");
+        }
+
+        foreach (var rule in Policies ?? [])
+        {
+            if (rule is null || !Enum.IsDefined(rule.Role) || !Enum.IsDefined(rule.Purpose) || rule.Purpose == AccessPurpose.None
+                || rule.Role is not (AccountRole.Auditor or AccountRole.Researcher)
+                || (rule.Categories ?? []).Any(c => !Enum.IsDefined(c) || c == RecordCategory.None)
+                || rule.Tiers is null || rule.Tiers.Count == 0 || rule.Tiers.Any(t => !Enum.IsDefined(t) || t == SensitivityTier.None))
+            {
+                throw new DecodingException("A policy rule names an auditor or researcher role, a purpose, valid categories and at least one valid tier.");
+            }
+        }
+
         var accountKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var account in Accounts ?? [])
         {
+            if (!string.IsNullOrEmpty(account.Organisation) && !organisations.ContainsKey(account.Organisation))
+            {
+                throw new DecodingException($"Account '{account.Name}' names organisation '{account.Organisation}', which genesis does not found.");
+            }
+
+            if (account.Role == AccountRole.Patient)
+            {
+                throw new DecodingException($"Account '{account.Name}': patients are registered on chain, not in genesis.");
+            }
+
             CheckKey(suite, account.PublicKey, account.Name);
             if (!accountKeys.Add(account.PublicKey))
             {
@@ -124,8 +185,9 @@ public sealed record GenesisDocument(string ChainId, string Suite, long GenesisT
     /// <summary>Canonical encoding, the input of the genesis hash.</summary>
     public byte[] Encode()
     {
+        var extended = IsExtended;
         var writer = new CanonicalWriter(512);
-        writer.WriteByte(Version);
+        writer.WriteByte(extended ? Version2 : Version1);
         writer.WriteString(ChainId);
         writer.WriteString(Suite);
         writer.WriteInt64(GenesisTimeUnixMilliseconds);
@@ -144,6 +206,22 @@ public sealed record GenesisDocument(string ChainId, string Suite, long GenesisT
             writer.WriteString(account.Name);
             writer.WriteBytes(Convert.FromHexString(account.PublicKey));
             writer.WriteByte((byte)account.Role);
+            if (extended)
+            {
+                writer.WriteString(account.Organisation ?? string.Empty);
+            }
+        }
+
+        if (extended)
+        {
+            var organisations = Organisations ?? [];
+            writer.WriteCount(organisations.Count);
+            foreach (var organisation in organisations)
+            {
+                Organisation.WriteSpec(writer, organisation.Id, organisation.Name, organisation.Kind, organisation.Tier ?? string.Empty, Convert.FromHexString(organisation.EncryptionPublicKey), organisation.Endpoint ?? string.Empty);
+            }
+
+            writer.WriteBytes(PolicyRule.EncodeList(Policies ?? []));
         }
 
         return writer.ToArray();
@@ -164,7 +242,25 @@ public sealed record GenesisDocument(string ChainId, string Suite, long GenesisT
         foreach (var account in Accounts ?? [])
         {
             var key = Convert.FromHexString(account.PublicKey);
-            writes.Set(StateKeys.Account(suite.Hash(key)), new Account(key, account.Role, account.Name, 0, 0, false).Encode());
+            var keyId = suite.Hash(key);
+            writes.Set(StateKeys.Account(keyId), new Account(key, account.Role, account.Name, 0, 0, false, account.Organisation ?? string.Empty).Encode());
+            if (!string.IsNullOrEmpty(account.Organisation))
+            {
+                writes.Set(StateKeys.UserKey(keyId), keyId.ToArray());
+            }
+        }
+
+        if (IsExtended)
+        {
+            var organisations = Organisations ?? [];
+            foreach (var organisation in organisations)
+            {
+                var entry = new Organisation(organisation.Id, organisation.Name, organisation.Kind, organisation.Tier ?? string.Empty, Convert.FromHexString(organisation.EncryptionPublicKey), organisation.Endpoint ?? string.Empty, OrganisationStatus.Active, 0);
+                writes.Set(StateKeys.Organisation(organisation.Id), entry.Encode());
+            }
+
+            writes.Set(StateKeys.Organisations(), OrganisationList.Encode(organisations.Select(o => o.Id).Order(StringComparer.Ordinal).ToList()));
+            writes.Set(StateKeys.Policy(), PolicyRule.EncodeList(Policies ?? []));
         }
 
         writes.Set(StateKeys.Validators(), CreateValidatorSet(suite).Encode());

@@ -11,7 +11,7 @@ namespace MedLedger.Ledger;
 /// <see cref="CheckTransaction"/>, which only reads committed state and may run on many threads while the
 /// consensus driver is between commits.
 /// </summary>
-public sealed class LedgerStateMachine : IDisposable
+public sealed partial class LedgerStateMachine : IDisposable
 {
     private readonly StateTree _state;
     private readonly VerifiedSignatures _verified;
@@ -128,6 +128,7 @@ public sealed class LedgerStateMachine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(candidates);
         var height = Height + 1;
+        var time = Math.Max(timeUnixMilliseconds, LastTimeUnixMilliseconds + 1);
         var blockState = new StateOverlay(_state);
         var included = new List<Transaction>();
         var rejected = new List<(Transaction, TransactionResult)>();
@@ -139,7 +140,7 @@ public sealed class LedgerStateMachine : IDisposable
                 break;
             }
 
-            var result = ExecuteTransaction(blockState, transaction, transaction.ComputeId(Suite), height);
+            var result = ExecuteTransaction(blockState, transaction, transaction.ComputeId(Suite), height, time);
             if (result.IsAccepted)
             {
                 included.Add(transaction);
@@ -155,7 +156,7 @@ public sealed class LedgerStateMachine : IDisposable
         var header = new BlockHeader(
             ChainId,
             height,
-            Math.Max(timeUnixMilliseconds, LastTimeUnixMilliseconds + 1),
+            time,
             LastBlockHash,
             Block.ComputeTransactionsRoot(Suite, included),
             prepared.Root,
@@ -187,7 +188,7 @@ public sealed class LedgerStateMachine : IDisposable
         var blockState = new StateOverlay(_state);
         for (var i = 0; i < transactions.Count; i++)
         {
-            var result = ExecuteTransaction(blockState, transactions[i], transactions[i].ComputeId(Suite), height);
+            var result = ExecuteTransaction(blockState, transactions[i], transactions[i].ComputeId(Suite), height, header.TimeUnixMilliseconds);
             Reject(!result.IsAccepted, height, $"transaction {i} is invalid: {result.Rejection}: {result.Reason}");
         }
 
@@ -254,7 +255,7 @@ public sealed class LedgerStateMachine : IDisposable
     /// <summary>Every committed state entry in commitment order.</summary>
     public IEnumerable<KeyValuePair<byte[], byte[]>> StateEntries() => _state.Entries();
 
-    private TransactionResult ExecuteTransaction(StateOverlay blockState, Transaction transaction, Hash transactionId, ulong height)
+    private TransactionResult ExecuteTransaction(StateOverlay blockState, Transaction transaction, Hash transactionId, ulong height, long time)
     {
         var transactionState = new StateOverlay(blockState);
         var result = Validate(transactionState, transaction, transactionId, height, out var sender);
@@ -270,6 +271,15 @@ public sealed class LedgerStateMachine : IDisposable
                 TransactionType.AccountRegister => ExecuteAccountRegister(transactionState, sender!, AccountRegisterPayload.Decode(transaction.Payload.Span), height),
                 TransactionType.AccountRevoke => ExecuteAccountRevoke(transactionState, sender!, transaction.Sender, AccountRevokePayload.Decode(transaction.Payload.Span)),
                 TransactionType.CommitmentAnchor => ExecuteCommitmentAnchor(transactionState, transaction.Sender, CommitmentAnchorPayload.Decode(transaction.Payload.Span), height),
+                TransactionType.UserRegister => ExecuteUserRegister(transactionState, sender!, UserRegisterPayload.Decode(transaction.Payload.Span), height),
+                TransactionType.KeyRotate => ExecuteKeyRotate(transactionState, sender!, transaction.Sender, KeyRotatePayload.Decode(transaction.Payload.Span), height),
+                TransactionType.OrganisationPropose => ExecuteOrganisationPropose(transactionState, sender!, transactionId, OrganisationProposePayload.Decode(transaction.Payload.Span), height, time),
+                TransactionType.OrganisationVote => ExecuteOrganisationVote(transactionState, sender!, OrganisationVotePayload.Decode(transaction.Payload.Span), height, time),
+                TransactionType.RecordAnchor => ExecuteRecordAnchor(transactionState, sender!, transaction.Sender, RecordAnchorPayload.Decode(transaction.Payload.Span), height, time),
+                TransactionType.ConsentGrant => ExecuteConsentGrant(transactionState, sender!, transaction.Sender, transactionId, ConsentGrantPayload.Decode(transaction.Payload.Span), height, time),
+                TransactionType.ConsentRevoke => ExecuteConsentRevoke(transactionState, sender!, transaction.Sender, ConsentRevokePayload.Decode(transaction.Payload.Span), height, time),
+                TransactionType.AccessLog => ExecuteAccessLog(transactionState, sender!, AccessLogPayload.Decode(transaction.Payload.Span), time),
+                TransactionType.RecordErase => ExecuteRecordErase(transactionState, sender!, transaction.Sender, RecordErasePayload.Decode(transaction.Payload.Span), height),
                 _ => TransactionResult.Reject(TransactionRejection.UnknownType, $"type {(ushort)transaction.Type} is unknown"),
             };
         }
@@ -326,6 +336,16 @@ public sealed class LedgerStateMachine : IDisposable
             return TransactionResult.Reject(TransactionRejection.SenderRevoked, $"key {transaction.Sender.ToShortString()} was revoked");
         }
 
+        if (!sender.Successor.IsZero)
+        {
+            return TransactionResult.Reject(TransactionRejection.SenderRotated, $"key {transaction.Sender.ToShortString()} was replaced by {sender.Successor.ToShortString()}");
+        }
+
+        if (sender.Organisation.Length != 0 && !IsActiveOrganisation(state, sender.Organisation))
+        {
+            return TransactionResult.Reject(TransactionRejection.OrganisationInactive, $"organisation '{sender.Organisation}' is not an active member");
+        }
+
         if (transaction.Nonce <= sender.Nonce)
         {
             return TransactionResult.Reject(TransactionRejection.NonceReused, $"nonce {transaction.Nonce} is not above the sender's last nonce {sender.Nonce}");
@@ -336,6 +356,12 @@ public sealed class LedgerStateMachine : IDisposable
             if (!Suite.Verify(sender.PublicKey, transaction.EncodeSigningBytes(), transaction.Signature.Span))
             {
                 return TransactionResult.Reject(TransactionRejection.InvalidSignature, "the signature does not verify under the sender's key");
+            }
+
+            var embedded = VerifyEmbeddedSignatures(state, transaction);
+            if (!embedded.IsAccepted)
+            {
+                return embedded;
             }
 
             _verified.Add(transactionId);
@@ -356,9 +382,9 @@ public sealed class LedgerStateMachine : IDisposable
             return TransactionResult.Reject(TransactionRejection.InvalidPayload, $"the public key is not a valid {Suite.Name} key");
         }
 
-        if (!Enum.IsDefined(payload.Role) || payload.Role == AccountRole.None)
+        if (payload.Role is not (AccountRole.Administrator or AccountRole.Member))
         {
-            return TransactionResult.Reject(TransactionRejection.InvalidPayload, "the role is unknown");
+            return TransactionResult.Reject(TransactionRejection.InvalidPayload, "the role is unknown (users of organisations are registered with UserRegister)");
         }
 
         if (payload.Name.Length == 0)
@@ -378,9 +404,9 @@ public sealed class LedgerStateMachine : IDisposable
 
     private static TransactionResult ExecuteAccountRevoke(StateOverlay state, Account sender, Hash senderId, AccountRevokePayload payload)
     {
-        if (sender.Role != AccountRole.Administrator)
+        if (sender.Role is not AccountRole.Administrator and not AccountRole.OrgAdmin)
         {
-            return TransactionResult.Reject(TransactionRejection.NotAuthorized, "only administrators revoke accounts");
+            return TransactionResult.Reject(TransactionRejection.NotAuthorized, "only administrators and org admins revoke accounts");
         }
 
         if (payload.Account == senderId)
@@ -396,6 +422,11 @@ public sealed class LedgerStateMachine : IDisposable
         }
 
         var account = Account.Decode(encoded);
+        if (sender.Role == AccountRole.OrgAdmin && !string.Equals(account.Organisation, sender.Organisation, StringComparison.Ordinal))
+        {
+            return TransactionResult.Reject(TransactionRejection.NotAuthorized, "an org admin revokes only accounts of its own organisation");
+        }
+
         if (account.Revoked)
         {
             return TransactionResult.Reject(TransactionRejection.AlreadyExists, "the account is already revoked");

@@ -53,6 +53,21 @@ public enum TransactionRejection
 
     /// <summary>The mempool is full; retry later.</summary>
     MempoolFull,
+
+    /// <summary>The sender's key was replaced by a newer key (key rotation).</summary>
+    SenderRotated,
+
+    /// <summary>The sender's organisation is not an active member.</summary>
+    OrganisationInactive,
+
+    /// <summary>A signature inside the payload (author, consent, proof of possession) does not verify.</summary>
+    InvalidPayloadSignature,
+
+    /// <summary>The patient neither co-signed the write nor granted the author append access.</summary>
+    ConsentMissing,
+
+    /// <summary>A time in the payload lies outside the window the block time allows.</summary>
+    TimeOutOfWindow,
 }
 
 /// <summary>The outcome of checking or executing a transaction.</summary>

@@ -17,6 +17,33 @@ public enum TransactionType : ushort
 
     /// <summary>An administrator revokes an account; its later transactions are refused, its history stays verifiable.</summary>
     AccountRevoke = 3,
+
+    /// <summary>An org admin (or a doctor, for patients) registers a user of its organisation with a role.</summary>
+    UserRegister = 4,
+
+    /// <summary>An account replaces its key; the old key's history stays verifiable, the old key stops working.</summary>
+    KeyRotate = 5,
+
+    /// <summary>An org admin proposes to admit or remove a member organisation (SPEC F2).</summary>
+    OrganisationPropose = 6,
+
+    /// <summary>An org admin votes for an open membership proposal on behalf of its organisation.</summary>
+    OrganisationVote = 7,
+
+    /// <summary>An author anchors a record: pointers, salted commitments, category, tiers, pseudonym, signatures.</summary>
+    RecordAnchor = 8,
+
+    /// <summary>A patient grants access to their records (FHIR Consent shaped, SPEC F17).</summary>
+    ConsentGrant = 9,
+
+    /// <summary>A patient revokes a grant.</summary>
+    ConsentRevoke = 10,
+
+    /// <summary>A node logs the reads and refused attempts it served (SPEC F19, F20).</summary>
+    AccessLog = 11,
+
+    /// <summary>A patient erases a record: its keys and ciphertext are destroyed off chain, a tombstone stays (SPEC F23).</summary>
+    RecordErase = 12,
 }
 
 /// <summary>What an account may do. Values are part of the state encoding; add new values, never renumber.</summary>
@@ -30,4 +57,25 @@ public enum AccountRole : byte
 
     /// <summary>Submits ordinary transactions.</summary>
     Member = 2,
+
+    /// <summary>A patient's pseudonym at one institution (SPEC F5); never carries a name on chain.</summary>
+    Patient = 3,
+
+    /// <summary>A clinician of a hospital, clinic or care home.</summary>
+    Doctor = 4,
+
+    /// <summary>An organisation's administrator: registers and revokes its staff, votes on admissions.</summary>
+    OrgAdmin = 5,
+
+    /// <summary>A regulator's auditor: reads the access log and reports of everyone, never record contents.</summary>
+    Auditor = 6,
+
+    /// <summary>A research institute's researcher: de-identified data only.</summary>
+    Researcher = 7,
+
+    /// <summary>An insurer's agent: reads what a patient shared for a claim.</summary>
+    InsurerAgent = 8,
+
+    /// <summary>A member node's service key: logs the accesses its node served and anchors for custodial users.</summary>
+    Node = 9,
 }

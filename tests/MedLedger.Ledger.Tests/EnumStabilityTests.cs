@@ -17,6 +17,15 @@ public sealed class EnumStabilityTests
             ["AccountRegister"] = 1,
             ["CommitmentAnchor"] = 2,
             ["AccountRevoke"] = 3,
+            ["UserRegister"] = 4,
+            ["KeyRotate"] = 5,
+            ["OrganisationPropose"] = 6,
+            ["OrganisationVote"] = 7,
+            ["RecordAnchor"] = 8,
+            ["ConsentGrant"] = 9,
+            ["ConsentRevoke"] = 10,
+            ["AccessLog"] = 11,
+            ["RecordErase"] = 12,
         });
     }
 
@@ -29,6 +38,13 @@ public sealed class EnumStabilityTests
             ["None"] = 0,
             ["Administrator"] = 1,
             ["Member"] = 2,
+            ["Patient"] = 3,
+            ["Doctor"] = 4,
+            ["OrgAdmin"] = 5,
+            ["Auditor"] = 6,
+            ["Researcher"] = 7,
+            ["InsurerAgent"] = 8,
+            ["Node"] = 9,
         });
     }
 
@@ -65,6 +81,11 @@ public sealed class EnumStabilityTests
             ["NotFound"] = 13,
             ["Duplicate"] = 14,
             ["MempoolFull"] = 15,
+            ["SenderRotated"] = 16,
+            ["OrganisationInactive"] = 17,
+            ["InvalidPayloadSignature"] = 18,
+            ["ConsentMissing"] = 19,
+            ["TimeOutOfWindow"] = 20,
         });
     }
 
