@@ -1,0 +1,116 @@
+using MedLedger.Core;
+using MedLedger.Ledger;
+
+namespace MedLedger.Storage;
+
+/// <summary>One encrypted tier as the holding node stores it: the ciphertext (content-addressed) and its data key
+/// wrapped for the patient and for the holding organisation.</summary>
+public sealed record StoredTier(SensitivityTier Tier, Hash Address, byte[] Ciphertext, byte[] PatientEnvelope, byte[] OrganisationEnvelope);
+
+/// <summary>A record's off-chain part at its holding node.</summary>
+public sealed record StoredRecord(Hash RecordId, IReadOnlyList<StoredTier> Tiers);
+
+/// <summary>A held blob for the integrity audit (SPEC F21).</summary>
+public sealed record HeldBlob(Hash RecordId, SensitivityTier Tier, Hash Address, byte[] Ciphertext);
+
+/// <summary>
+/// A user whose keys the node keeps in custody (SPEC F4): a login name, the user id the keys belong to, and the
+/// vault (<c>MedLedger.Crypto.KeyVault</c>) sealed under the user's passphrase — the node cannot open it alone.
+/// </summary>
+public sealed record CustodialAccount(string Username, Hash UserId, AccountRole Role, string Organisation, byte[] Vault, long CreatedUnixMilliseconds);
+
+/// <summary>
+/// A master patient index entry at the patient's home organisation (SPEC F5). The node stores no searchable plaintext:
+/// lookups use blind tokens (keyed hashes of normalised identifiers) and the demographics are sealed with a node key.
+/// <paramref name="Pseudonyms"/> are the patient's user ids, one per institution relationship.
+/// </summary>
+public sealed record EmpiEntry(string Username, byte[] NationalIdToken, byte[] NameBirthDateToken, byte[] SealedDemographics, IReadOnlyList<Hash> Pseudonyms);
+
+/// <summary>A record as the chain index lists it (derived from committed anchors).</summary>
+public sealed record IndexedRecord(Hash RecordId, Hash Patient, Hash AuthorUser, string Organisation, RecordCategory Category, long CreatedUnixMilliseconds, ulong Height, bool Erased);
+
+/// <summary>
+/// An access-log entry as the chain index holds it: the on-chain entry (from an AccessLog transaction, or derived
+/// from a write, grant, revoke or erase transaction), where it came from, and a sequence number for paging.
+/// </summary>
+public sealed record IndexedAccess(long Sequence, ulong Height, Hash TransactionId, string Organisation, AccessLogEntry Entry);
+
+/// <summary>A filter over the indexed access log; null fields do not filter. Results come newest first.</summary>
+public sealed record AccessQuery(
+    Hash? Actor = null,
+    IReadOnlyCollection<Hash>? Patients = null,
+    Hash? RecordId = null,
+    AccessOutcome? Outcome = null,
+    AccessPurpose? Purpose = null,
+    AccessAction? Action = null,
+    string? Organisation = null,
+    long? FromUnixMilliseconds = null,
+    long? ToUnixMilliseconds = null,
+    long? BeforeSequence = null,
+    int Limit = 100);
+
+/// <summary>What one committed block adds to the index.</summary>
+public sealed record IndexBatch(ulong Height, IReadOnlyList<IndexedRecord> Records, IReadOnlyList<Hash> ErasedRecords, IReadOnlyList<(Hash TransactionId, string Organisation, AccessLogEntry Entry)> Accesses);
+
+/// <summary>
+/// A node's off-chain store (ARCHITECTURE §6, §8): the ciphertext and key envelopes of the records its organisation
+/// holds, the custodial key vaults and master patient index of its users, and an index of the chain (records by
+/// patient and author, the access log) rebuilt from committed blocks. Thread-safe; SQLite by default.
+/// </summary>
+public interface IRecordStore : IDisposable
+{
+    /// <summary>Stores every tier of a record atomically. Re-storing identical tiers is a no-op; a ciphertext whose hash
+    /// is not its address is refused with <see cref="ArgumentException"/>.</summary>
+    void PutRecord(StoredRecord record);
+
+    /// <summary>The ciphertext at <paramref name="address"/>, or null.</summary>
+    byte[]? GetBlob(Hash address);
+
+    /// <summary>The stored tiers of a record (empty when not held here or shredded).</summary>
+    IReadOnlyList<StoredTier> GetRecord(Hash recordId);
+
+    /// <summary>Every held blob, for the integrity audit.</summary>
+    IEnumerable<HeldBlob> EnumerateBlobs();
+
+    /// <summary>Destroys a record's ciphertext and key envelopes (crypto-shredding; SQLite secure_delete). Returns
+    /// whether anything was held.</summary>
+    bool Shred(Hash recordId);
+
+    /// <summary>Adds a custodial account; refuses a taken username with <see cref="InvalidOperationException"/>.</summary>
+    void PutCustodialAccount(CustodialAccount account);
+
+    /// <summary>Replaces the vault of an existing custodial account (after adding a pseudonym or rotating a key).</summary>
+    void UpdateVault(string username, byte[] vault);
+
+    /// <summary>The custodial account with this username (case-insensitive), or null.</summary>
+    CustodialAccount? GetCustodialAccount(string username);
+
+    /// <summary>The custodial account of this user id, or null.</summary>
+    CustodialAccount? GetCustodialAccountByUser(Hash userId);
+
+    /// <summary>Adds or replaces the EMPI entry of <see cref="EmpiEntry.Username"/>.</summary>
+    void PutEmpiEntry(EmpiEntry entry);
+
+    /// <summary>EMPI entries matching a national-id token or a name-and-birth-date token.</summary>
+    IReadOnlyList<EmpiEntry> FindEmpiEntries(byte[]? nationalIdToken, byte[]? nameBirthDateToken);
+
+    /// <summary>The EMPI entry that lists <paramref name="pseudonym"/>, or null.</summary>
+    EmpiEntry? FindEmpiEntryByPseudonym(Hash pseudonym);
+
+    /// <summary>The height the index has absorbed (0: nothing).</summary>
+    ulong IndexedHeight { get; }
+
+    /// <summary>Adds one block's index entries and advances <see cref="IndexedHeight"/> to its height, atomically.
+    /// Blocks must come in order: a batch whose height is not <see cref="IndexedHeight"/> + 1 throws
+    /// <see cref="InvalidOperationException"/>.</summary>
+    void Index(IndexBatch batch);
+
+    /// <summary>Records of these patient pseudonyms, newest first.</summary>
+    IReadOnlyList<IndexedRecord> RecordsOfPatients(IReadOnlyCollection<Hash> patients, int limit);
+
+    /// <summary>Records authored by a user (a doctor's practice history, SPEC F16), newest first.</summary>
+    IReadOnlyList<IndexedRecord> RecordsByAuthor(Hash authorUser, int limit);
+
+    /// <summary>Access-log entries matching the query, newest first.</summary>
+    IReadOnlyList<IndexedAccess> QueryAccess(AccessQuery query);
+}
