@@ -42,6 +42,9 @@ public sealed partial class ConsensusDriver
         _logger = logger;
     }
 
+    /// <summary>Raised on the driver's loop after a block is saved and applied, with its height; handlers must be quick.</summary>
+    public event Action<ulong>? BlockCommitted;
+
     /// <summary>True once the loop runs; false again if it stopped.</summary>
     public bool IsRunning { get; private set; }
 
@@ -164,6 +167,7 @@ public sealed partial class ConsensusDriver
         }
 
         LogCommitted(block.Header.Height, ids.Length, commit.BlockHash);
+        BlockCommitted?.Invoke(block.Header.Height);
 
         _inputs.Writer.TryWrite(new BlockCommitted(block.Header.Height, _ledger.ValidatorSet));
         if (_mempool.Count > 0)

@@ -41,6 +41,27 @@ public sealed class NodeDataDirectory
 
     public string ChainDatabasePath => Path.Combine(Root, "chain.db");
 
+    /// <summary>SQLite: held record ciphertext and key envelopes, custodial vaults, EMPI, and the chain index.</summary>
+    public string RecordDatabasePath => Path.Combine(Root, "records.db");
+
+    /// <summary>The encryption key of a hosted organisation (record data keys are wrapped for it).</summary>
+    public string OrganisationKeyPath(string organisationId) => Path.Combine(Root, "keys", $"org-{organisationId}.key");
+
+    /// <summary>The key the master patient index derives its blind-token and sealing keys from.</summary>
+    public string EmpiKeyPath => Path.Combine(Root, "keys", "empi.key");
+
+    /// <summary>The passphrase the node's keys were sealed with, as <see cref="LoadNodeKey"/> resolves it.</summary>
+    public string? ResolvePassphrase(string? passphrase)
+    {
+        passphrase ??= Environment.GetEnvironmentVariable(PassphraseVariable);
+        if (passphrase is null && File.Exists(GeneratedPassphrasePath))
+        {
+            passphrase = File.ReadAllText(GeneratedPassphrasePath).Trim();
+        }
+
+        return passphrase;
+    }
+
     public string LastSignedPath => Path.Combine(Root, "consensus", "last-signed");
 
     public string ProposalPath => Path.Combine(Root, "consensus", "proposal");
@@ -144,12 +165,7 @@ public sealed class NodeDataDirectory
     /// </summary>
     public ISigningKey LoadNodeKey(ICryptoSuite suite, string? passphrase)
     {
-        passphrase ??= Environment.GetEnvironmentVariable(PassphraseVariable);
-        if (passphrase is null && File.Exists(GeneratedPassphrasePath))
-        {
-            passphrase = File.ReadAllText(GeneratedPassphrasePath).Trim();
-        }
-
+        passphrase = ResolvePassphrase(passphrase);
         if (passphrase is null)
         {
             throw new NodeSetupException($"The node key is encrypted: pass --passphrase-file or set {PassphraseVariable}.");
@@ -169,8 +185,8 @@ public sealed class NodeDataDirectory
 /// <summary>Choices for <see cref="NodeDataDirectory.Initialize"/>.</summary>
 public sealed record NodeInitOptions(string Name, string ChainId, string Suite, string? Passphrase, int ApiPort);
 
-/// <summary>The contents of node.json.</summary>
-public sealed record NodeSettings(string Name, int ApiPort);
+/// <summary>The contents of node.json: name, API port, and the member organisations whose records this node holds.</summary>
+public sealed record NodeSettings(string Name, int ApiPort, IReadOnlyList<string>? Organisations = null);
 
 /// <summary>The node cannot start or be set up as asked; the message is a one-line reason for the operator.</summary>
 public sealed class NodeSetupException : Exception

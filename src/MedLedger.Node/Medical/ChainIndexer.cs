@@ -1,0 +1,136 @@
+using System.Threading.Channels;
+using MedLedger.Core;
+using MedLedger.Ledger;
+using MedLedger.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MedLedger.Node.Medical;
+
+/// <summary>
+/// Keeps the node's chain index (records by patient and author, the access log) in step with committed blocks,
+/// and carries out what committed transactions ask of this node's off-chain store: an erased record held here is
+/// crypto-shredded (SPEC F23). The index is derived data: at start it catches up from the chain store, so a crash
+/// between saving a block and indexing it loses nothing.
+/// </summary>
+public sealed partial class ChainIndexer : BackgroundService
+{
+    private readonly Channel<ulong> _signals = Channel.CreateBounded<ulong>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly IChainStore _chain;
+    private readonly IRecordStore _records;
+    private readonly LedgerStateMachine _ledger;
+    private readonly HostedOrganisations _organisations;
+    private readonly ILogger _logger;
+
+    public ChainIndexer(IChainStore chain, IRecordStore records, LedgerStateMachine ledger, HostedOrganisations organisations, ConsensusDriver driver, ILogger<ChainIndexer> logger)
+    {
+        ArgumentNullException.ThrowIfNull(driver);
+        _chain = chain;
+        _records = records;
+        _ledger = ledger;
+        _organisations = organisations;
+        _logger = logger;
+        driver.BlockCommitted += height => _signals.Writer.TryWrite(height);
+    }
+
+    /// <summary>Indexes every stored block not yet indexed; returns the indexed height.</summary>
+    public ulong CatchUp()
+    {
+        while (_records.IndexedHeight < _chain.Height)
+        {
+            var height = _records.IndexedHeight + 1;
+            var block = _chain.LoadBlock(height) ?? throw new InvalidOperationException($"block {height} is missing from the chain store");
+            var batch = BuildBatch(block);
+            _records.Index(batch);
+            foreach (var erased in batch.ErasedRecords)
+            {
+                if (_records.Shred(erased))
+                {
+                    LogShredded(erased);
+                }
+            }
+        }
+
+        return _records.IndexedHeight;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            CatchUp();
+            await foreach (var _ in _signals.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                CatchUp();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Normal shutdown.
+        }
+    }
+
+    private IndexBatch BuildBatch(Block block)
+    {
+        var records = new List<IndexedRecord>();
+        var erased = new List<Hash>();
+        var accesses = new List<(Hash, string, AccessLogEntry)>();
+        var time = block.Header.TimeUnixMilliseconds;
+        foreach (var transaction in block.Transactions)
+        {
+            var id = transaction.ComputeId(_ledger.Suite);
+            var sender = _ledger.GetAccount(transaction.Sender);
+            var organisation = sender?.Organisation ?? string.Empty;
+            switch (transaction.Type)
+            {
+                case TransactionType.RecordAnchor:
+                    {
+                        var anchor = RecordAnchorPayload.Decode(transaction.Payload.Span);
+                        var author = _ledger.GetAccount(anchor.Author);
+                        var authorUser = author?.EffectiveUserId(anchor.Author) ?? anchor.Author;
+                        records.Add(new IndexedRecord(anchor.RecordId, anchor.Patient, authorUser, anchor.Organisation, anchor.Category, anchor.CreatedUnixMilliseconds, block.Header.Height, false));
+                        accesses.Add((id, anchor.Organisation, new AccessLogEntry(anchor.CreatedUnixMilliseconds, anchor.Author, anchor.Patient, anchor.RecordId, AccessAction.Write, AccessPurpose.Treatment, AccessOutcome.Allowed, AccessDenialReason.None, anchor.GrantId, Hash.Zero)));
+                        break;
+                    }
+
+                case TransactionType.ConsentGrant:
+                    {
+                        var grant = ConsentGrantPayload.Decode(transaction.Payload.Span);
+                        accesses.Add((id, organisation, new AccessLogEntry(time, transaction.Sender, grant.Patient, Hash.Zero, AccessAction.Grant, grant.Purpose, AccessOutcome.Allowed, AccessDenialReason.None, id, Hash.Zero)));
+                        break;
+                    }
+
+                case TransactionType.ConsentRevoke:
+                    {
+                        var revoke = ConsentRevokePayload.Decode(transaction.Payload.Span);
+                        var grant = _ledger.GetGrant(revoke.GrantId);
+                        accesses.Add((id, organisation, new AccessLogEntry(time, transaction.Sender, grant?.Terms.Patient ?? Hash.Zero, Hash.Zero, AccessAction.Revoke, grant?.Terms.Purpose ?? AccessPurpose.None, AccessOutcome.Allowed, AccessDenialReason.None, revoke.GrantId, Hash.Zero)));
+                        break;
+                    }
+
+                case TransactionType.RecordErase:
+                    {
+                        var erase = RecordErasePayload.Decode(transaction.Payload.Span);
+                        var record = _ledger.GetRecord(erase.RecordId);
+                        erased.Add(erase.RecordId);
+                        accesses.Add((id, record?.Organisation ?? organisation, new AccessLogEntry(time, transaction.Sender, record?.Patient ?? Hash.Zero, erase.RecordId, AccessAction.Erase, AccessPurpose.None, AccessOutcome.Allowed, AccessDenialReason.None, Hash.Zero, Hash.Zero)));
+                        break;
+                    }
+
+                case TransactionType.AccessLog:
+                    foreach (var entry in AccessLogPayload.Decode(transaction.Payload.Span).Entries)
+                    {
+                        accesses.Add((id, organisation, entry));
+                    }
+
+                    break;
+            }
+        }
+
+        _ = _organisations;
+        return new IndexBatch(block.Header.Height, records, erased, accesses);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Erased record {RecordId}: its ciphertext and keys are destroyed here")]
+    private partial void LogShredded(Hash recordId);
+}

@@ -1,0 +1,338 @@
+using MedLedger.Client;
+using MedLedger.Core;
+using MedLedger.Crypto;
+using MedLedger.Ledger;
+using MedLedger.Sharing.Records;
+using MedLedger.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace MedLedger.Node.Medical;
+
+/// <summary>An application-service outcome: a value, or an HTTP status with a stable code and a one-line detail.</summary>
+public sealed record ServiceResult<T>(T? Value, int Status, string Code, string Detail)
+    where T : class
+{
+    public bool IsSuccess => Value is not null;
+}
+
+/// <summary>Factories of <see cref="ServiceResult{T}"/>.</summary>
+public static class ServiceResult
+{
+    public static ServiceResult<T> Ok<T>(T value)
+        where T : class => new(value, StatusCodes.Status200OK, string.Empty, string.Empty);
+
+    public static ServiceResult<T> Fail<T>(int status, string code, string detail)
+        where T : class => new(null, status, code, detail);
+}
+
+/// <summary>Checks the plaintext of an uploaded record (FHIR R4 structure, size) before it is accepted.</summary>
+public interface IRecordContentValidator
+{
+    /// <summary>Null when the tiers are acceptable, else a (code, detail) pair.</summary>
+    (string Code, string Detail)? Validate(IReadOnlyDictionary<SensitivityTier, byte[]> tiers);
+}
+
+/// <summary>
+/// The records application service (SPEC F11, F15, F16, F19, F21, ARCHITECTURE §6): accepts sealed uploads for the
+/// organisations this node holds — after checking every pointer, opening every tier with the organisation's key,
+/// checking its commitment and validating the FHIR — and serves reads through the on-chain policy, logging every
+/// read and refused attempt on chain before any key leaves the node.
+/// </summary>
+public sealed class RecordService
+{
+    private readonly LedgerStateMachine _ledger;
+    private readonly LedgerService _ledgerService;
+    private readonly IRecordStore _store;
+    private readonly HostedOrganisations _organisations;
+    private readonly AccessLogger _accessLog;
+    private readonly IRecordContentValidator _validator;
+    private readonly TimeProvider _clock;
+
+    public RecordService(LedgerStateMachine ledger, LedgerService ledgerService, IRecordStore store, HostedOrganisations organisations, AccessLogger accessLog, IRecordContentValidator validator, TimeProvider clock)
+    {
+        _ledger = ledger;
+        _ledgerService = ledgerService;
+        _store = store;
+        _organisations = organisations;
+        _accessLog = accessLog;
+        _validator = validator;
+        _clock = clock;
+    }
+
+    private ICryptoSuite Suite => _ledger.Suite;
+
+    /// <summary>Accepts a record upload from its author.</summary>
+    public async Task<ServiceResult<RecordUploadResponse>> UploadAsync(Caller caller, RecordUploadRequest request, bool waitForCommit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(request);
+        Transaction transaction;
+        RecordAnchorPayload anchor;
+        try
+        {
+            transaction = Transaction.Decode(Convert.FromBase64String(request.Transaction ?? string.Empty));
+            if (transaction.Type != TransactionType.RecordAnchor)
+            {
+                return Fail(StatusCodes.Status400BadRequest, "Malformed", "The transaction is not a RecordAnchor.");
+            }
+
+            anchor = RecordAnchorPayload.Decode(transaction.Payload.Span);
+        }
+        catch (Exception exception) when (exception is FormatException or DecodingException)
+        {
+            return await DenyWriteAsync(caller, Hash.Zero, Hash.Zero, AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", "The transaction is not a valid base64 RecordAnchor encoding.", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (transaction.Sender != caller.KeyId)
+        {
+            return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.RoleNotPermitted, StatusCodes.Status403Forbidden, "NotAuthorized", "The anchor must be sent by the key that signs the request.", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!_organisations.Holds(anchor.Organisation))
+        {
+            return Fail(StatusCodes.Status421MisdirectedRequest, "NotHeldHere", $"This node does not hold records of '{anchor.Organisation}'; upload to that organisation's node.");
+        }
+
+        var uploads = request.Tiers ?? [];
+        if (uploads.Count != anchor.Tiers.Count)
+        {
+            return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", "The upload must carry exactly the tiers the anchor names.", cancellationToken).ConfigureAwait(false);
+        }
+
+        var orgKey = _organisations.Key(anchor.Organisation);
+        var orgKeyId = Suite.Hash(orgKey.PublicKey.Span);
+        var stored = new List<StoredTier>();
+        var plaintexts = new Dictionary<SensitivityTier, byte[]>();
+        foreach (var tierAnchor in anchor.Tiers)
+        {
+            var upload = uploads.FirstOrDefault(u => ParseTier(u.Tier) == tierAnchor.Tier);
+            byte[] ciphertext, patientEnvelope, organisationEnvelope;
+            try
+            {
+                ciphertext = Convert.FromBase64String(upload?.Ciphertext ?? string.Empty);
+                patientEnvelope = Convert.FromBase64String(upload?.PatientEnvelope ?? string.Empty);
+                organisationEnvelope = Convert.FromBase64String(upload?.OrganisationEnvelope ?? string.Empty);
+            }
+            catch (FormatException)
+            {
+                return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", $"Tier {tierAnchor.Tier} is missing or not base64.", cancellationToken).ConfigureAwait(false);
+            }
+
+            if (ciphertext.Length == 0 || ciphertext.Length != tierAnchor.CiphertextBytes)
+            {
+                return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", $"Tier {tierAnchor.Tier} is missing or its size differs from the anchor's.", cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                var dataKey = KeyWrap.Unwrap(Suite, orgKey, organisationEnvelope, RecordSealing.EnvelopeAssociatedData(anchor.RecordId, tierAnchor.Tier, orgKeyId));
+                plaintexts[tierAnchor.Tier] = RecordSealing.OpenTier(Suite, anchor.RecordId, tierAnchor.Tier, ciphertext, dataKey, tierAnchor.ContentAddress, tierAnchor.Commitment);
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(dataKey);
+            }
+            catch (Exception exception) when (exception is CryptoException or RecordIntegrityException)
+            {
+                return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.IntegrityFailure, StatusCodes.Status422UnprocessableEntity, "IntegrityFailure", $"Tier {tierAnchor.Tier} does not match its anchor: {exception.Message}", cancellationToken).ConfigureAwait(false);
+            }
+
+            stored.Add(new StoredTier(tierAnchor.Tier, tierAnchor.ContentAddress, ciphertext, patientEnvelope, organisationEnvelope));
+        }
+
+        if (_validator.Validate(plaintexts) is { } invalid)
+        {
+            return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.Malformed, StatusCodes.Status422UnprocessableEntity, invalid.Code, invalid.Detail, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Ciphertext first, anchor second: once the anchor commits, the content it points to must be here.
+        _store.PutRecord(new StoredRecord(anchor.RecordId, stored));
+        var result = (await _ledgerService.SubmitAsync([transaction.Encoded.ToArray()], waitForCommit ? Api.LedgerEndpoints.MaxCommitWait : null, cancellationToken).ConfigureAwait(false))[0];
+        if (result.Status == "rejected")
+        {
+            _store.Shred(anchor.RecordId);
+            var rejection = Enum.Parse<TransactionRejection>(result.Code!);
+            var reason = rejection switch
+            {
+                TransactionRejection.ConsentMissing or TransactionRejection.InvalidPayloadSignature => AccessDenialReason.ConsentMissing,
+                TransactionRejection.NonceReused or TransactionRejection.Duplicate => AccessDenialReason.Replay,
+                TransactionRejection.SenderRevoked or TransactionRejection.SenderRotated or TransactionRejection.OrganisationInactive => AccessDenialReason.ActorRevoked,
+                TransactionRejection.NotAuthorized => AccessDenialReason.RoleNotPermitted,
+                _ => AccessDenialReason.Malformed,
+            };
+            return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, reason, Api.Problems.StatusFor(rejection), rejection.ToString(), result.Reason ?? rejection.ToString(), cancellationToken).ConfigureAwait(false);
+        }
+
+        return ServiceResult.Ok(new RecordUploadResponse(anchor.RecordId.ToString(), result.Id, result.Height));
+    }
+
+    /// <summary>Serves a read through the policy, logging it (or its refusal) on chain first.</summary>
+    public async Task<ServiceResult<RecordContentResponse>> ReadAsync(Caller caller, Hash recordId, AccessPurpose purpose, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var record = _ledger.GetRecord(recordId);
+        if (record is null)
+        {
+            await LogAsync(caller, Hash.Zero, recordId, AccessAction.Read, purpose, AccessDenialReason.NotFound, Hash.Zero, cancellationToken).ConfigureAwait(false);
+            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status404NotFound, "NotFound", "No record with this id is anchored.");
+        }
+
+        if (!_organisations.Holds(record.Organisation))
+        {
+            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status421MisdirectedRequest, "NotHeldHere", $"Records of '{record.Organisation}' are held by that organisation's node.");
+        }
+
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var decision = AccessPolicy.DecideRead(_ledger.CommittedState, caller.KeyId, caller.Account, record, purpose, now);
+        if (!decision.IsAllowed)
+        {
+            await LogAsync(caller, record.Patient, recordId, AccessAction.Read, purpose, decision.Reason, Hash.Zero, cancellationToken).ConfigureAwait(false);
+            var status = decision.Reason == AccessDenialReason.Erased ? StatusCodes.Status410Gone : StatusCodes.Status403Forbidden;
+            return ServiceResult.Fail<RecordContentResponse>(status, decision.Reason.ToString(), DenialText(decision.Reason));
+        }
+
+        var held = _store.GetRecord(recordId);
+        var orgKey = _organisations.Key(record.Organisation);
+        var orgKeyId = Suite.Hash(orgKey.PublicKey.Span);
+        var secret = _organisations.StaticSecret(record.Organisation, caller.KeyId, caller.Account.PublicKey);
+        var tiers = new List<RecordTierContent>();
+        foreach (var tier in decision.Tiers)
+        {
+            var anchor = record.FindTier(tier)!;
+            var stored = held.FirstOrDefault(h => h.Tier == tier);
+            if (stored is null || Suite.Hash(stored.Ciphertext) != anchor.ContentAddress)
+            {
+                await LogAsync(caller, record.Patient, recordId, AccessAction.Read, decision.Purpose, AccessDenialReason.IntegrityFailure, decision.GrantId, cancellationToken).ConfigureAwait(false);
+                return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status500InternalServerError, "IntegrityFailure", $"The stored ciphertext of tier {tier} is missing or does not match its on-chain pointer; the failure is logged.");
+            }
+
+            byte[] dataKey;
+            try
+            {
+                dataKey = KeyWrap.Unwrap(Suite, orgKey, stored.OrganisationEnvelope, RecordSealing.EnvelopeAssociatedData(recordId, tier, orgKeyId));
+            }
+            catch (CryptoException)
+            {
+                await LogAsync(caller, record.Patient, recordId, AccessAction.Read, decision.Purpose, AccessDenialReason.IntegrityFailure, decision.GrantId, cancellationToken).ConfigureAwait(false);
+                return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status500InternalServerError, "IntegrityFailure", $"The stored key envelope of tier {tier} does not open; the failure is logged.");
+            }
+
+            var envelope = KeyWrap.WrapStatic(Suite, secret, orgKey.PublicKey.Span, caller.Account.PublicKey, dataKey, RecordSealing.EnvelopeAssociatedData(recordId, tier, caller.KeyId));
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(dataKey);
+            tiers.Add(new RecordTierContent(Json.Name(tier), anchor.ContentAddress.ToString(), anchor.Commitment.ToString(), Convert.ToBase64String(stored.Ciphertext), Convert.ToBase64String(envelope)));
+        }
+
+        // The key leaves the node only once the read is logged (admitted to the mempool on its way into a block).
+        await LogAsync(caller, record.Patient, recordId, AccessAction.Read, decision.Purpose, AccessDenialReason.None, decision.GrantId, cancellationToken).ConfigureAwait(false);
+        return ServiceResult.Ok(new RecordContentResponse(
+            Summary(record),
+            Convert.ToHexStringLower(orgKey.PublicKey.Span),
+            tiers,
+            decision.GrantId.IsZero ? null : decision.GrantId.ToString(),
+            Json.Name(decision.Purpose),
+            caller.RequestHash.ToString()));
+    }
+
+    /// <summary>Lists records of patients (the patient themself, or a doctor or insurer the patient granted) or by an author (themself).</summary>
+    public async Task<ServiceResult<RecordListResponse>> ListAsync(Caller caller, IReadOnlyList<Hash> patients, Hash? author, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(patients);
+        limit = Math.Clamp(limit, 1, 1000);
+        if (author is { } authorUser)
+        {
+            if (patients.Count != 0 || authorUser != caller.UserId)
+            {
+                return ServiceResult.Fail<RecordListResponse>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "A practice history is listed by its own author.");
+            }
+
+            return ServiceResult.Ok(new RecordListResponse(_store.RecordsByAuthor(authorUser, limit).Select(Summary).ToList()));
+        }
+
+        if (patients.Count is 0 or > 64)
+        {
+            return ServiceResult.Fail<RecordListResponse>(StatusCodes.Status400BadRequest, "Malformed", "Name 1..64 patients or one author.");
+        }
+
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var patient in patients)
+        {
+            var self = caller.Account.Role == AccountRole.Patient && patient == caller.UserId;
+            var granted = caller.Account.Role is AccountRole.Doctor or AccountRole.InsurerAgent && AccessPolicy.HasGrantInForce(_ledger.CommittedState, caller.KeyId, caller.Account, patient, now);
+            if (!self && !granted)
+            {
+                await LogAsync(caller, patient, Hash.Zero, AccessAction.Search, AccessPurpose.None, caller.Account.Role is AccountRole.Doctor or AccountRole.InsurerAgent ? AccessDenialReason.NoGrant : AccessDenialReason.RoleNotPermitted, Hash.Zero, cancellationToken).ConfigureAwait(false);
+                return ServiceResult.Fail<RecordListResponse>(StatusCodes.Status403Forbidden, "NoGrant", "Records are listed by the patient or by someone the patient granted access.");
+            }
+        }
+
+        return ServiceResult.Ok(new RecordListResponse(_store.RecordsOfPatients(patients.ToList(), limit).Select(Summary).ToList()));
+    }
+
+    /// <summary>Checks every held ciphertext against its anchor (SPEC F21); mismatches are logged on chain.</summary>
+    public async Task<ServiceResult<IntegrityReport>> CheckIntegrityAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var role = caller.Account.Role;
+        if (!(role is AccountRole.Auditor or AccountRole.Node || (role == AccountRole.OrgAdmin && _organisations.Holds(caller.Account.Organisation))))
+        {
+            await LogAsync(caller, Hash.Zero, Hash.Zero, AccessAction.IntegrityCheck, AccessPurpose.Audit, AccessDenialReason.RoleNotPermitted, Hash.Zero, cancellationToken).ConfigureAwait(false);
+            return ServiceResult.Fail<IntegrityReport>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "Integrity audits are run by auditors, node operators and the holding organisation's admins.");
+        }
+
+        var failures = new List<IntegrityFailure>();
+        var checkedCount = 0;
+        foreach (var blob in _store.EnumerateBlobs())
+        {
+            checkedCount++;
+            var record = _ledger.GetRecord(blob.RecordId);
+            var anchor = record?.FindTier(blob.Tier);
+            string? problem = anchor is null ? "no on-chain anchor names this ciphertext"
+                : anchor.ContentAddress != blob.Address ? "the stored address differs from the on-chain pointer"
+                : Suite.Hash(blob.Ciphertext) != anchor.ContentAddress ? "the ciphertext does not hash to its on-chain pointer"
+                : null;
+            if (problem is not null)
+            {
+                failures.Add(new IntegrityFailure(blob.RecordId.ToString(), Json.Name(blob.Tier), problem));
+                await LogAsync(caller, record?.Patient ?? Hash.Zero, blob.RecordId, AccessAction.IntegrityCheck, AccessPurpose.Audit, AccessDenialReason.IntegrityFailure, Hash.Zero, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return ServiceResult.Ok(new IntegrityReport(checkedCount, checkedCount - failures.Count, failures, _clock.GetUtcNow()));
+    }
+
+    /// <summary>Logs one entry for the caller (allowed when <paramref name="reason"/> is None).</summary>
+    public Task LogAsync(Caller caller, Hash patient, Hash recordId, AccessAction action, AccessPurpose purpose, AccessDenialReason reason, Hash grantId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return _accessLog.LogAsync(new AccessLogEntry(_clock.GetUtcNow().ToUnixTimeMilliseconds(), caller.KeyId, patient, recordId, action, purpose, reason == AccessDenialReason.None ? AccessOutcome.Allowed : AccessOutcome.Denied, reason, grantId, caller.RequestHash), cancellationToken);
+    }
+
+    /// <summary>The JSON summary of a record anchor.</summary>
+    public static RecordSummary Summary(RecordEntry record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new RecordSummary(record.RecordId.ToString(), record.Patient.ToString(), record.Author.ToString(), record.AuthorUserId.ToString(), record.Organisation, Json.Name(record.Category), DateTimeOffset.FromUnixTimeMilliseconds(record.CreatedUnixMilliseconds), record.Tiers.Select(t => Json.Name(t.Tier)).ToList(), record.AnchoredHeight, record.Status == RecordStatus.Erased ? "erased" : "active");
+    }
+
+    private static RecordSummary Summary(IndexedRecord record) =>
+        new(record.RecordId.ToString(), record.Patient.ToString(), string.Empty, record.AuthorUser.ToString(), record.Organisation, Json.Name(record.Category), DateTimeOffset.FromUnixTimeMilliseconds(record.CreatedUnixMilliseconds), [], record.Height, record.Erased ? "erased" : "active");
+
+    private static SensitivityTier ParseTier(string? text) => Json.TryParse<SensitivityTier>(text, out var tier) ? tier : SensitivityTier.None;
+
+    private static string DenialText(AccessDenialReason reason) => reason switch
+    {
+        AccessDenialReason.NoGrant => "No grant of the patient covers this record for you; the attempt is logged.",
+        AccessDenialReason.GrantExpired => "The grant that covered this record has expired; the attempt is logged.",
+        AccessDenialReason.GrantRevoked => "The patient revoked the grant that covered this record; the attempt is logged.",
+        AccessDenialReason.RoleNotPermitted => "Your role never reads record contents; the attempt is logged.",
+        AccessDenialReason.ActorRevoked => "Your key or organisation was revoked; the attempt is logged.",
+        AccessDenialReason.Erased => "The record was erased at the patient's request.",
+        _ => "Access denied; the attempt is logged.",
+    };
+
+    private async Task<ServiceResult<RecordUploadResponse>> DenyWriteAsync(Caller caller, Hash patient, Hash recordId, AccessDenialReason reason, int status, string code, string detail, CancellationToken cancellationToken)
+    {
+        await LogAsync(caller, patient, recordId, AccessAction.Write, AccessPurpose.Treatment, reason, Hash.Zero, cancellationToken).ConfigureAwait(false);
+        return ServiceResult.Fail<RecordUploadResponse>(status, code, detail);
+    }
+
+    private static ServiceResult<RecordUploadResponse> Fail(int status, string code, string detail) => ServiceResult.Fail<RecordUploadResponse>(status, code, detail);
+}
