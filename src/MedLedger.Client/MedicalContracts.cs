@@ -172,3 +172,16 @@ public sealed record IntegrityFailure(string RecordId, string Tier, string Reaso
 /// <param name="Failures">Mismatches (each is also logged on chain).</param>
 /// <param name="CheckedAt">When.</param>
 public sealed record IntegrityReport(int Checked, int Passed, IReadOnlyList<IntegrityFailure> Failures, DateTimeOffset CheckedAt);
+
+/// <summary><c>POST /api/v1/staff</c>: an org admin creates a custodial staff user at this node (key sealed under the passphrase).</summary>
+/// <param name="Username">Login name.</param>
+/// <param name="Passphrase">The user's passphrase (≥ 8 characters); never stored.</param>
+/// <param name="Role">doctor, orgAdmin, auditor, researcher or insurerAgent (must fit the organisation's kind).</param>
+/// <param name="Name">The name shown on chain.</param>
+public sealed record StaffEnrolmentRequest(string Username, string Passphrase, string Role, string Name);
+
+/// <summary>The new staff key, for the registering transaction the org admin signs.</summary>
+/// <param name="Username">Login name.</param>
+/// <param name="PublicKey">Public key, hex.</param>
+/// <param name="KeyId">Key id (= user id), hex.</param>
+public sealed record StaffEnrolmentResponse(string Username, string PublicKey, string KeyId);

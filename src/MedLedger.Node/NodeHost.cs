@@ -4,6 +4,7 @@ using MedLedger.Consensus;
 using MedLedger.Crypto;
 using MedLedger.Ledger;
 using MedLedger.Node.Api;
+using MedLedger.Node.Medical;
 using MedLedger.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -51,6 +52,9 @@ public static partial class NodeHost
         var store = SqliteChainStore.Open(directory.ChainDatabasePath, suite);
         LedgerStateMachine ledger;
         FileVoteSigner signer;
+        HostedOrganisations hosted;
+        EmpiKeys empi;
+        IRecordStore records;
         try
         {
             store.Initialize(genesis);
@@ -63,6 +67,11 @@ public static partial class NodeHost
             {
                 throw new NodeSetupException($"chain.db is at height {store.Height} but this validator signed at height {last.Height}: committed blocks are missing; restore chain.db from a backup.");
             }
+
+            hosted = HostedOrganisations.Open(directory, suite, ledger, settings.Organisations ?? [], options.Passphrase);
+            // A node that holds no organisation's records enrols nobody, so its EMPI keys need not persist.
+            empi = hosted.Ids.Count > 0 ? EmpiKeys.Open(directory, suite, options.Passphrase) : EmpiKeys.Ephemeral(suite);
+            records = SqliteRecordStore.Open(directory.RecordDatabasePath, suite);
         }
         catch
         {
@@ -114,7 +123,7 @@ public static partial class NodeHost
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "MedLedger node API";
-            document.Info.Description = "REST API of a MedLedger node: ledger status, blocks, transactions with inclusion proofs, accounts.";
+            document.Info.Description = "REST API of a MedLedger node: ledger status, blocks, transactions with inclusion proofs, accounts; organisations, users, patient custody, encrypted records, grants, the access log, EMPI search and integrity audits.";
             return Task.CompletedTask;
         }));
 
@@ -140,6 +149,19 @@ public static partial class NodeHost
             provider.GetRequiredService<ILogger<ConsensusDriver>>()));
         builder.Services.AddSingleton<LedgerService>();
         builder.Services.AddHostedService<ConsensusService>();
+        builder.Services.AddSingleton(hosted);
+        builder.Services.AddSingleton(empi);
+        builder.Services.AddSingleton(records);
+        builder.Services.AddSingleton<IRecordContentValidator, FhirContentValidator>();
+        builder.Services.AddSingleton<RequestAuthenticator>();
+        builder.Services.AddSingleton<AccessLogger>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<AccessLogger>());
+        builder.Services.AddSingleton<ChainIndexer>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<ChainIndexer>());
+        builder.Services.AddSingleton<RecordService>();
+        builder.Services.AddSingleton<CustodyService>();
+        builder.Services.AddSingleton<QueryService>();
+        builder.Services.AddSingleton<Gate>();
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("consensus", tags: ["ready"]);
 
         var app = builder.Build();
@@ -149,8 +171,11 @@ public static partial class NodeHost
         app.MapHealthChecks("/health/live", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapLedgerEndpoints();
+        app.MapMedicalEndpoints();
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            records.Dispose();
+            hosted.Dispose();
             store.Dispose();
             ledger.Dispose();
             key.Dispose();
