@@ -1,38 +1,36 @@
-using System.Text.Json;
 using MedLedger.Ledger;
+using MedLedger.Sharing.Fhir;
 
 namespace MedLedger.Node.Medical;
 
-/// <summary>Validates an uploaded record's plaintext tiers as FHIR R4 JSON.</summary>
+/// <summary>
+/// Validates an uploaded record's plaintext as FHIR R4 (docs/fhir.md): each tier part on its own (a part may point
+/// at another tier's entries), then the recombined document, whose references must resolve and whose resources
+/// must name one patient. Errors carry the validator's stable code (e.g. <c>fhir-missing-field</c>).
+/// </summary>
 public sealed class FhirContentValidator : IRecordContentValidator
 {
-    /// <summary>Largest plaintext of one record, all tiers together.</summary>
-    public const int MaxRecordBytes = 2 * 1024 * 1024;
-
     public (string Code, string Detail)? Validate(IReadOnlyDictionary<SensitivityTier, byte[]> tiers)
     {
         ArgumentNullException.ThrowIfNull(tiers);
-        if (tiers.Values.Sum(t => (long)t.Length) > MaxRecordBytes)
+        if (tiers.Values.Sum(t => (long)t.Length) > FhirLimits.MaxDocumentBytes)
         {
-            return ("fhir-too-large", $"A record holds at most {MaxRecordBytes} bytes of FHIR JSON.");
+            return (FhirErrorCodes.TooLarge, $"A record holds at most {FhirLimits.MaxDocumentBytes} bytes of FHIR JSON.");
         }
 
-        foreach (var (tier, content) in tiers)
+        try
         {
-            try
-            {
-                using var document = JsonDocument.Parse(content, new JsonDocumentOptions { MaxDepth = 64 });
-                if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("resourceType", out var type) || type.ValueKind != JsonValueKind.String)
-                {
-                    return ("fhir-missing-resource-type", $"Tier {tier} is not a FHIR resource (no resourceType).");
-                }
-            }
-            catch (JsonException)
-            {
-                return ("fhir-not-json", $"Tier {tier} is not JSON.");
-            }
+            var merged = TierSplitter.Merge(tiers.Select(t => new TierPart(t.Key, t.Value)));
+            FhirValidator.Validate(merged);
+            return null;
         }
-
-        return null;
+        catch (FhirValidationException exception)
+        {
+            return (exception.Code, $"The record is not valid FHIR R4: {exception.Message}");
+        }
+        catch (ArgumentException exception)
+        {
+            return (FhirErrorCodes.InvalidValue, $"The record's tiers do not form one FHIR document: {exception.Message}");
+        }
     }
 }
