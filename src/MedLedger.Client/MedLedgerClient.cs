@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using MedLedger.Core;
 using MedLedger.Ledger;
 
@@ -12,30 +10,59 @@ namespace MedLedger.Client;
 /// </summary>
 public sealed class MedLedgerClient
 {
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
-    private readonly HttpClient _http;
+    private readonly ApiTransport _api;
 
     /// <summary>Creates a client over an <see cref="HttpClient"/> whose base address is the node's URL.</summary>
     public MedLedgerClient(HttpClient http)
     {
-        _http = http ?? throw new ArgumentNullException(nameof(http));
+        _api = new ApiTransport(http);
     }
 
     /// <summary>The node's status.</summary>
     public Task<NodeStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<NodeStatus>("api/v1/status", cancellationToken)!;
+        _api.GetAsync<NodeStatus>("api/v1/status", cancellationToken);
 
     /// <summary>The block at <paramref name="height"/>, or null if it does not exist yet.</summary>
     public Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default) =>
-        GetOrNullAsync<BlockInfo>($"api/v1/blocks/{height}", cancellationToken);
+        _api.GetOrNullAsync<BlockInfo>($"api/v1/blocks/{height}", cancellationToken);
 
     /// <summary>A transaction by id (pending or committed), or null if the node does not know it.</summary>
     public Task<TransactionInfo?> GetTransactionAsync(Hash id, CancellationToken cancellationToken = default) =>
-        GetOrNullAsync<TransactionInfo>($"api/v1/transactions/{id}", cancellationToken);
+        _api.GetOrNullAsync<TransactionInfo>($"api/v1/transactions/{id}", cancellationToken);
 
     /// <summary>An account by key id, or null.</summary>
     public Task<AccountInfo?> GetAccountAsync(Hash keyId, CancellationToken cancellationToken = default) =>
-        GetOrNullAsync<AccountInfo>($"api/v1/accounts/{keyId}", cancellationToken);
+        _api.GetOrNullAsync<AccountInfo>($"api/v1/accounts/{keyId}", cancellationToken);
+
+    /// <summary>The member organisations (<c>GET /api/v1/organisations</c>), active and removed.</summary>
+    public Task<IReadOnlyList<OrganisationInfo>> GetOrganisationsAsync(CancellationToken cancellationToken = default) =>
+        _api.GetAsync<IReadOnlyList<OrganisationInfo>>("api/v1/organisations", cancellationToken);
+
+    /// <summary>One organisation by id, or null when the chain has none by that id.</summary>
+    public Task<OrganisationInfo?> GetOrganisationAsync(string organisationId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(organisationId);
+        return _api.GetOrNullAsync<OrganisationInfo>($"api/v1/organisations/{Uri.EscapeDataString(organisationId)}", cancellationToken);
+    }
+
+    /// <summary>
+    /// Exports a custodial user's sealed key vault (<c>POST /api/v1/custody/export</c>, SPEC F4). Not a signed request:
+    /// the passphrase authenticates it, and the vault stays sealed under that passphrase. Returns the vault's bytes
+    /// (open them with <c>KeyVault.Open</c>).
+    /// </summary>
+    public async Task<byte[]> ExportVaultAsync(VaultExportRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var response = await _api.PostAsync<VaultExportRequest, VaultExportResponse>("api/v1/custody/export", request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Convert.FromBase64String(response.Vault ?? string.Empty);
+        }
+        catch (FormatException exception)
+        {
+            throw new MedLedgerClientException("The exported vault is not base64.", exception);
+        }
+    }
 
     /// <summary>
     /// Submits one transaction. With <paramref name="waitForCommit"/> the call returns once it is in a committed
@@ -46,7 +73,7 @@ public sealed class MedLedgerClient
         ArgumentNullException.ThrowIfNull(transaction);
         var request = new SubmitTransactionsRequest(Transaction: Convert.ToBase64String(transaction.Encoded.Span));
         var response = await PostAsync(request, waitForCommit, cancellationToken).ConfigureAwait(false);
-        return response.Results[0];
+        return response.Results.Count == 1 ? response.Results[0] : throw new MedLedgerClientException($"The node answered one transaction with {response.Results.Count} results.");
     }
 
     /// <summary>
@@ -59,55 +86,11 @@ public sealed class MedLedgerClient
         return PostAsync(request, waitForCommit, cancellationToken);
     }
 
-    private async Task<SubmitTransactionsResponse> PostAsync(SubmitTransactionsRequest request, bool waitForCommit, CancellationToken cancellationToken)
+    private Task<SubmitTransactionsResponse> PostAsync(SubmitTransactionsRequest request, bool waitForCommit, CancellationToken cancellationToken)
     {
         var uri = waitForCommit ? "api/v1/transactions?wait=commit" : "api/v1/transactions";
-        using var response = await _http.PostAsJsonAsync(uri, request, JsonOptions, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        return (await response.Content.ReadFromJsonAsync<SubmitTransactionsResponse>(JsonOptions, cancellationToken).ConfigureAwait(false))!;
+        return _api.PostAsync<SubmitTransactionsRequest, SubmitTransactionsResponse>(uri, request, cancellationToken);
     }
-
-    private async Task<T> GetAsync<T>(string uri, CancellationToken cancellationToken)
-    {
-        using var response = await _http.GetAsync(new Uri(uri, UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        return (await response.Content.ReadFromJsonAsync<T>(JsonOptions, cancellationToken).ConfigureAwait(false))!;
-    }
-
-    private async Task<T?> GetOrNullAsync<T>(string uri, CancellationToken cancellationToken)
-        where T : class
-    {
-        using var response = await _http.GetAsync(new Uri(uri, UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        return await response.Content.ReadFromJsonAsync<T>(JsonOptions, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        if (response.IsSuccessStatusCode)
-        {
-            return;
-        }
-
-        ProblemInfo? problem = null;
-        try
-        {
-            problem = await response.Content.ReadFromJsonAsync<ProblemInfo>(JsonOptions, cancellationToken).ConfigureAwait(false);
-        }
-        catch (JsonException)
-        {
-            // Not problem+json (e.g. a proxy's error page); the status code still tells what happened.
-        }
-
-        throw new MedLedgerApiException(response.StatusCode, problem?.Title ?? response.ReasonPhrase ?? "request failed", problem?.Detail, problem?.Code);
-    }
-
-    private sealed record ProblemInfo(string? Title, string? Detail, string? Code);
 }
 
 /// <summary>A node refused a request; carries the HTTP status and the problem+json fields.</summary>
@@ -154,4 +137,28 @@ public sealed class MedLedgerApiException : Exception
 
     /// <summary>The machine-readable code (a TransactionRejection name for transaction refusals).</summary>
     public string? Code { get; }
+}
+
+/// <summary>
+/// The client refused to go on: the node's answer is malformed or inconsistent with itself (a user whose key id is not
+/// the hash of its public key, a response for another record), or the chain's suite is not the key's.
+/// </summary>
+public sealed class MedLedgerClientException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public MedLedgerClientException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public MedLedgerClientException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public MedLedgerClientException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }
