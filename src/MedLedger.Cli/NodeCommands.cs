@@ -61,7 +61,7 @@ internal static class NodeCommands
         return new Command("node", "Operate a node.") { init, start };
     }
 
-    public static async Task RunNodeAsync(NodeStartOptions options, CancellationToken cancellationToken)
+    public static async Task RunNodeAsync(NodeStartOptions options, CancellationToken cancellationToken, Func<Uri, CancellationToken, Task>? afterStart = null)
     {
         var app = NodeHost.Build(options);
         await using (app.ConfigureAwait(false))
@@ -77,6 +77,11 @@ internal static class NodeCommands
 
             var status = app.Services.GetService(typeof(LedgerService)) is LedgerService ledger ? ledger.GetStatus() : null;
             Console.WriteLine($"MedLedger node '{status?.NodeName}' API on {NodeHost.ApiAddress(app)} (chain {status?.ChainId}, height {status?.Height})");
+            if (afterStart is not null)
+            {
+                await afterStart(new Uri(NodeHost.ApiAddress(app) + "/"), cancellationToken).ConfigureAwait(false);
+            }
+
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         }
     }

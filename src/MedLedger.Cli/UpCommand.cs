@@ -13,7 +13,7 @@ internal static class UpCommand
     {
         var data = new Option<DirectoryInfo>("--data") { Description = "Folder for the local consortium's data.", DefaultValueFactory = _ => new DirectoryInfo(".medledger") };
         var basePort = new Option<int>("--base-port") { Description = "API port of the first node.", DefaultValueFactory = _ => NodeCommands.DefaultApiPort };
-        var up = new Command("up", "Start a local MedLedger consortium with its API; creates it on first use. Ctrl-C stops it.")
+        var up = new Command("up", "Start a local MedLedger consortium with demo organisations, staff and patients; creates and seeds it on first use. Ctrl-C stops it.")
         {
             data, basePort,
         };
@@ -24,11 +24,20 @@ internal static class UpCommand
             var port = parse.GetValue(basePort);
             if (!new NodeDataDirectory(nodeFolder).IsInitialized)
             {
-                NodeDataDirectory.Initialize(nodeFolder, new NodeInitOptions("Node 1", "medledger-local", "standard", null, port), TimeProvider.System);
-                Console.WriteLine($"Created a new local chain in {root}");
+                Console.WriteLine($"Creating the demo consortium in {root} …");
+                DemoConsortium.Initialize(nodeFolder, port);
             }
 
-            await NodeCommands.RunNodeAsync(new NodeStartOptions(nodeFolder, port), cancellationToken).ConfigureAwait(false);
+            await NodeCommands.RunNodeAsync(new NodeStartOptions(nodeFolder, port), cancellationToken, async (address, token) =>
+            {
+                if (!DemoConsortium.IsSeeded(nodeFolder))
+                {
+                    await DemoConsortium.SeedAsync(nodeFolder, address, token).ConfigureAwait(false);
+                }
+
+                DemoConsortium.PrintLogins(nodeFolder);
+                Console.WriteLine("Ctrl-C stops the consortium.");
+            }).ConfigureAwait(false);
             return Environment.ExitCode;
         }));
         return up;

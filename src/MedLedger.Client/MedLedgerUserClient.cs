@@ -139,6 +139,16 @@ public sealed class MedLedgerUserClient : IDisposable
         _api.GetOrNullAsync<UserInfo>($"api/v1/users/{userId}", cancellationToken);
 
     /// <summary>
+    /// An org admin creates a custodial staff user at this node (<c>POST /api/v1/staff</c>); the admin then registers
+    /// the returned key on chain with <see cref="TransactionFactory.RegisterUser"/>.
+    /// </summary>
+    public Task<StaffEnrolmentResponse> EnrolStaffAsync(StaffEnrolmentRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _api.PostAsync<StaffEnrolmentRequest, StaffEnrolmentResponse>("api/v1/staff", request, cancellationToken);
+    }
+
+    /// <summary>
     /// Enrols a patient in custody at this node (<c>POST /api/v1/patients</c>; the caller is a doctor or org admin).
     /// The caller then registers the returned key on chain: see <see cref="EnrolPatientAndRegisterAsync"/>.
     /// </summary>

@@ -120,6 +120,67 @@ public sealed class NodeDataDirectory
         return directory;
     }
 
+    /// <summary>
+    /// Creates a medical consortium chain in an empty folder (the node hosts every founding organisation's records):
+    /// the node key (the one validator, registered as the first organisation's node account), an encryption key
+    /// per organisation (keys/org-*.key), and a genesis naming the organisations, their first administrators
+    /// (whose public keys the caller supplies) and the consortium policy. Every key file is sealed under the
+    /// passphrase (or a generated one saved beside it).
+    /// </summary>
+    public static NodeDataDirectory InitializeConsortium(string root, ConsortiumInitOptions options, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(clock);
+        if (options.Organisations.Count == 0)
+        {
+            throw new NodeSetupException("A consortium has at least one organisation.");
+        }
+
+        var directory = new NodeDataDirectory(root);
+        if (Directory.Exists(directory.Root) && Directory.EnumerateFileSystemEntries(directory.Root).Any())
+        {
+            throw new NodeSetupException($"'{directory.Root}' is not empty; a node is initialised in a new or empty folder.");
+        }
+
+        var suite = CryptoSuites.Get(options.Suite);
+        Directory.CreateDirectory(Path.Combine(directory.Root, "keys"));
+        Directory.CreateDirectory(Path.Combine(directory.Root, "consensus"));
+        var passphrase = options.Passphrase;
+        if (passphrase is null)
+        {
+            passphrase = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            SecureFile.WriteAllBytes(directory.GeneratedPassphrasePath, System.Text.Encoding.UTF8.GetBytes(passphrase));
+        }
+
+        using var key = suite.GenerateSigningKey();
+        KeyFile.Save(directory.KeyPath, suite, key, passphrase);
+        var endpoint = $"http://127.0.0.1:{options.ApiPort}";
+        var organisations = new List<GenesisOrganisation>();
+        foreach (var organisation in options.Organisations)
+        {
+            using var organisationKey = suite.GenerateSigningKey();
+            KeyFile.Save(directory.OrganisationKeyPath(organisation.Id), suite, organisationKey, passphrase);
+            organisations.Add(new GenesisOrganisation(organisation.Id, organisation.Name, organisation.Kind, organisation.Tier, Convert.ToHexStringLower(organisationKey.PublicKey.Span), endpoint));
+        }
+
+        var publicKey = Convert.ToHexStringLower(key.PublicKey.Span);
+        var accounts = new List<GenesisAccount> { new(options.NodeName, publicKey, AccountRole.Node, options.Organisations[0].Id) };
+        accounts.AddRange(options.Administrators.Select(a => new GenesisAccount(a.Name, a.PublicKey, AccountRole.OrgAdmin, a.Organisation)));
+        var genesis = new GenesisDocument(options.ChainId, suite.Name, clock.GetUtcNow().ToUnixTimeMilliseconds(), [new GenesisValidator(options.NodeName, publicKey, 1)], accounts, organisations, options.Policies);
+        try
+        {
+            genesis.Validate();
+        }
+        catch (Core.DecodingException exception)
+        {
+            throw new NodeSetupException($"The consortium's genesis is invalid: {exception.Message}", exception);
+        }
+
+        File.WriteAllBytes(directory.GenesisPath, genesis.ToJson());
+        directory.SaveSettings(new NodeSettings(options.NodeName, options.ApiPort, options.Organisations.Select(o => o.Id).ToList()));
+        return directory;
+    }
+
     /// <summary>Reads and validates genesis.json.</summary>
     public GenesisDocument LoadGenesis()
     {
@@ -184,6 +245,15 @@ public sealed class NodeDataDirectory
 
 /// <summary>Choices for <see cref="NodeDataDirectory.Initialize"/>.</summary>
 public sealed record NodeInitOptions(string Name, string ChainId, string Suite, string? Passphrase, int ApiPort);
+
+/// <summary>A founding organisation of <see cref="NodeDataDirectory.InitializeConsortium"/>.</summary>
+public sealed record OrganisationSeed(string Id, string Name, OrganisationKind Kind, string Tier);
+
+/// <summary>A founding administrator: organisation, name and public key (hex).</summary>
+public sealed record AdministratorSeed(string Organisation, string Name, string PublicKey);
+
+/// <summary>Choices for <see cref="NodeDataDirectory.InitializeConsortium"/>.</summary>
+public sealed record ConsortiumInitOptions(string NodeName, string ChainId, string Suite, string? Passphrase, int ApiPort, IReadOnlyList<OrganisationSeed> Organisations, IReadOnlyList<AdministratorSeed> Administrators, IReadOnlyList<PolicyRule> Policies);
 
 /// <summary>The contents of node.json: name, API port, and the member organisations whose records this node holds.</summary>
 public sealed record NodeSettings(string Name, int ApiPort, IReadOnlyList<string>? Organisations = null);
