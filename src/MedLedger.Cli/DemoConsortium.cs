@@ -25,6 +25,7 @@ internal static class DemoConsortium
     public const string PatientPassphrase = "demo-patient-passphrase";
     public const int PatientCount = 24;
     private const string SeededMarker = "demo-logins.json";
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     private static readonly OrganisationSeed[] Organisations =
     [
@@ -148,7 +149,7 @@ internal static class DemoConsortium
                 logins.Add(new DemoLogin(username, PatientPassphrase, "patient", home.Organisation));
             }
 
-            await File.WriteAllBytesAsync(Path.Combine(nodeFolder, SeededMarker), JsonSerializer.SerializeToUtf8Bytes(logins, new JsonSerializerOptions { WriteIndented = true }), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllBytesAsync(Path.Combine(nodeFolder, SeededMarker), JsonSerializer.SerializeToUtf8Bytes(logins, IndentedJson), cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"Seeded {Organisations.Length} organisations, {Staff.Length} staff, {patients.Count} patients and {records} records.");
         }
         finally

@@ -54,7 +54,7 @@ public static partial class NodeHost
         FileVoteSigner signer;
         HostedOrganisations hosted;
         EmpiKeys empi;
-        IRecordStore records;
+        SqliteRecordStore records;
         try
         {
             store.Initialize(genesis);
@@ -151,7 +151,7 @@ public static partial class NodeHost
         builder.Services.AddHostedService<ConsensusService>();
         builder.Services.AddSingleton(hosted);
         builder.Services.AddSingleton(empi);
-        builder.Services.AddSingleton(records);
+        builder.Services.AddSingleton<IRecordStore>(records);
         builder.Services.AddSingleton<IRecordContentValidator, FhirContentValidator>();
         builder.Services.AddSingleton<RequestAuthenticator>();
         builder.Services.AddSingleton<AccessLogger>();

@@ -1,7 +1,5 @@
 using System.Net;
 using MedLedger.Client;
-using MedLedger.Core;
-using MedLedger.Crypto;
 using MedLedger.Ledger;
 using MedLedger.Sharing.Demo;
 
