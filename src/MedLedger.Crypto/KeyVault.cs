@@ -191,7 +191,7 @@ public static class KeyVault
             throw new CryptoException($"The vault's PBKDF2 iterations must lie in {KeyFile.MinimumIterations:N0}..{KeyFile.MaximumIterations:N0}.");
         }
 
-        if (document.PublicKeys.Any(k => k.Length > 2 * Limits.MaxPublicKeyBytes || !k.All(Uri.IsHexDigit)))
+        if (document.PublicKeys.Any(k => k is null || k.Length % 2 != 0 || k.Length > 2 * Limits.MaxPublicKeyBytes || !k.All(Uri.IsHexDigit)))
         {
             throw new CryptoException("The vault's public keys are malformed.");
         }

@@ -304,6 +304,7 @@ public sealed partial class LedgerStateMachine
         if ((long)inFavour * 3 >= (long)members.Count * 2)
         {
             var target = proposal.Proposal.Organisation;
+            var existing = ReadOrganisation(state, target.Id);
             if (proposal.Proposal.Action == MembershipAction.Admit)
             {
                 if (members.Count >= Limits.MaxOrganisations)
@@ -311,9 +312,15 @@ public sealed partial class LedgerStateMachine
                     return TransactionResult.Reject(TransactionRejection.InvalidPayload, $"the consortium already has {Limits.MaxOrganisations} members");
                 }
 
+                // Another proposal may have admitted the id, or the key may have been registered, since this one was made.
+                var adminId = Suite.Hash(proposal.Proposal.AdminPublicKey);
+                if (existing is not null || state.GetValue(StateKeys.Account(adminId)) is not null)
+                {
+                    return TransactionResult.Reject(TransactionRejection.AlreadyExists, $"organisation '{target.Id}' or its administrator key already exists");
+                }
+
                 state.Set(StateKeys.Organisation(target.Id), (target with { Status = OrganisationStatus.Active, AdmittedHeight = height }).Encode());
                 members.Add(target.Id);
-                var adminId = Suite.Hash(proposal.Proposal.AdminPublicKey);
                 state.Set(StateKeys.Account(adminId), new Account(proposal.Proposal.AdminPublicKey, AccountRole.OrgAdmin, proposal.Proposal.AdminName, 0, height, false, target.Id).Encode());
                 state.Set(StateKeys.UserKey(adminId), adminId.ToArray());
             }
@@ -324,7 +331,11 @@ public sealed partial class LedgerStateMachine
                     return TransactionResult.Reject(TransactionRejection.InvalidPayload, "the last member cannot be removed");
                 }
 
-                var existing = ReadOrganisation(state, target.Id)!;
+                if (existing is null || existing.Status != OrganisationStatus.Active)
+                {
+                    return TransactionResult.Reject(TransactionRejection.NotFound, $"organisation '{target.Id}' is no longer an active member");
+                }
+
                 state.Set(StateKeys.Organisation(target.Id), (existing with { Status = OrganisationStatus.Removed }).Encode());
                 members.Remove(target.Id);
             }
@@ -360,9 +371,9 @@ public sealed partial class LedgerStateMachine
 
         if (payload.Authorisation == WriteAuthorisation.PatientAuthor)
         {
-            if (authorUserId != payload.Patient)
+            if (authorUserId != payload.Patient || author.Organisation != payload.Organisation)
             {
-                return TransactionResult.Reject(TransactionRejection.NotAuthorized, "only the patient writes as the patient");
+                return TransactionResult.Reject(TransactionRejection.NotAuthorized, "only the patient writes as the patient, into their own organisation's records");
             }
         }
         else if (author.Role != AccountRole.Doctor || author.Organisation != payload.Organisation)
@@ -398,7 +409,8 @@ public sealed partial class LedgerStateMachine
             return TransactionResult.Reject(TransactionRejection.InvalidPayload, "a record has 1..3 distinct tiers in ascending order, each with a pointer, a commitment and a size");
         }
 
-        if (Math.Abs(payload.CreatedUnixMilliseconds - time) > Limits.MaxPayloadClockSkewMilliseconds)
+        // In 128 bits: the distance between two longs need not fit a long, and Math.Abs(long.MinValue) throws.
+        if (Int128.Abs((Int128)payload.CreatedUnixMilliseconds - time) > Limits.MaxPayloadClockSkewMilliseconds)
         {
             return TransactionResult.Reject(TransactionRejection.TimeOutOfWindow, "the record's time is too far from the block time");
         }

@@ -422,6 +422,18 @@ public sealed partial class LedgerStateMachine : IDisposable
         }
 
         var account = Account.Decode(encoded);
+        if (!account.Successor.IsZero && ReadUser(state, account.EffectiveUserId(payload.Account)) is { } current)
+        {
+            // A replaced key is dead already; revoking it means revoking the user, i.e. the user's current key.
+            if (current.KeyId == senderId)
+            {
+                return TransactionResult.Reject(TransactionRejection.InvalidPayload, "an administrator cannot revoke itself");
+            }
+
+            key = StateKeys.Account(current.KeyId);
+            account = current.Account;
+        }
+
         if (sender.Role == AccountRole.OrgAdmin && !string.Equals(account.Organisation, sender.Organisation, StringComparison.Ordinal))
         {
             return TransactionResult.Reject(TransactionRejection.NotAuthorized, "an org admin revokes only accounts of its own organisation");

@@ -342,7 +342,7 @@ public sealed class MedicalUserTests : IDisposable
     // Proves revoking a user's replaced (old) key id stops the user: an org admin who names the key id it knows from
     // the user's older records must not leave the user's current key active. Today the old account is marked revoked
     // and the current key goes on working.
-    [Fact(Skip = "bug: AccountRevoke of a rotated key revokes only the dead old key; the user's current key stays active (see report)")]
+    [Fact]
     public void AccountRevoke_RotatedKey_StopsTheUsersCurrentKey()
     {
         var doctor = _chain.Doctor(HospitalA);

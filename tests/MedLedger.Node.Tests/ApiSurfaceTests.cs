@@ -64,7 +64,7 @@ public sealed class ApiSurfaceTests(NodeFixture fixture) : IClassFixture<NodeFix
             .Where(e => e.RoutePattern.RawText!.StartsWith("/api/v1/", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(m => (Path: e.RoutePattern.RawText!, Method: m)))
             .ToList();
-        Assert.Equal(5, routes.Count);
+        Assert.Equal(18, routes.Count);
         foreach (var (path, method) in routes)
         {
             Assert.True(paths.TryGetProperty(path, out var item), $"{path} is missing from the OpenAPI document");
@@ -72,7 +72,7 @@ public sealed class ApiSurfaceTests(NodeFixture fixture) : IClassFixture<NodeFix
         }
 
         // The contract of SPEC §3 by name, in case the route table itself lost one.
-        foreach (var path in new[] { "/api/v1/status", "/api/v1/blocks/{height}", "/api/v1/transactions", "/api/v1/transactions/{id}", "/api/v1/accounts/{keyId}" })
+        foreach (var path in new[] { "/api/v1/status", "/api/v1/blocks/{height}", "/api/v1/transactions", "/api/v1/transactions/{id}", "/api/v1/accounts/{keyId}", "/api/v1/records", "/api/v1/records/{recordId}", "/api/v1/grants", "/api/v1/access-log", "/api/v1/organisations", "/api/v1/audit/integrity" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
         }
