@@ -299,6 +299,28 @@ public sealed class RecordStoreTests : IDisposable
     }
 
     [Fact]
+    public void UpdateVault_AndEmpiReplacement_LeaveNoCopyOfTheOldSecrets_InTheFiles()
+    {
+        // A vault replaced after a passphrase change, and sealed demographics replaced in the EMPI, are found in
+        // the raw files before the update and nowhere afterwards: the update is followed by the shred checkpoint.
+        using var store = Open();
+        var oldVault = _data.Bytes(400);
+        var oldDemographics = _data.Bytes(400);
+        store.PutCustodialAccount(new CustodialAccount("alice", _data.NextHash(), AccountRole.Patient, "hospital-a", oldVault, 1_767_225_600_000));
+        store.PutEmpiEntry(new EmpiEntry("alice", _data.Bytes(32), _data.Bytes(32), oldDemographics, [_data.NextHash()]));
+        store.PutRecord(_data.Record());
+        Assert.NotEmpty(RecordStoreTestData.FilesContaining(_path, Slice(oldVault)));
+        Assert.NotEmpty(RecordStoreTestData.FilesContaining(_path, Slice(oldDemographics)));
+
+        store.UpdateVault("alice", _data.Bytes(400));
+        store.PutEmpiEntry(new EmpiEntry("alice", _data.Bytes(32), _data.Bytes(32), _data.Bytes(400), [_data.NextHash()]));
+
+        Assert.False(store.ShredCheckpointPending);
+        Assert.Empty(RecordStoreTestData.FilesContaining(_path, Slice(oldVault)));
+        Assert.Empty(RecordStoreTestData.FilesContaining(_path, Slice(oldDemographics)));
+    }
+
+    [Fact]
     public void Reopen_KeepsRecordsAccountsEmpiAndIndex()
     {
         // 1. Fill every part of the store and close it. 2. Reopen the file: the record, the custodial account, the
