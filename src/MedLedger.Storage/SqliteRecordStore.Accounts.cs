@@ -70,8 +70,9 @@ public sealed partial class SqliteRecordStore
     }
 
     /// <inheritdoc />
-    /// <remarks>An unknown username throws <see cref="InvalidOperationException"/>; the old vault is overwritten
-    /// (<c>secure_delete</c>).</remarks>
+    /// <remarks>An unknown username throws <see cref="InvalidOperationException"/>. The old vault is overwritten
+    /// (<c>secure_delete</c>) and the WAL checkpointed as after a <see cref="Shred"/>: after a passphrase change the
+    /// vault sealed under the old passphrase is gone from the files.</remarks>
     public void UpdateVault(string username, byte[] vault)
     {
         var key = UsernameKey(username, nameof(username));
@@ -90,7 +91,7 @@ public sealed partial class SqliteRecordStore
             {
                 throw new InvalidOperationException($"There is no custodial account '{username}'.");
             }
-        });
+        }, replacesSecrets: true);
     }
 
     /// <inheritdoc />
@@ -112,8 +113,8 @@ public sealed partial class SqliteRecordStore
     /// <remarks>
     /// The entry's key is its username, compared as in <see cref="PutCustodialAccount"/>. Pseudonyms must be
     /// distinct and not listed by another username's entry (<see cref="InvalidOperationException"/>); a replaced
-    /// entry's pseudonyms are replaced with it. Empty tokens mean "none" and are never matched by
-    /// <see cref="FindEmpiEntries"/>.
+    /// entry's pseudonyms are replaced with it, and its old contents are overwritten as in <see cref="UpdateVault"/>.
+    /// Empty tokens mean "none" and are never matched by <see cref="FindEmpiEntries"/>.
     /// </remarks>
     public void PutEmpiEntry(EmpiEntry entry)
     {
@@ -174,7 +175,7 @@ public sealed partial class SqliteRecordStore
                 position.Value = i;
                 insert.ExecuteNonQuery();
             }
-        });
+        }, replacesSecrets: true);
     }
 
     /// <inheritdoc />

@@ -189,8 +189,9 @@ public sealed partial class SqliteRecordStore : IRecordStore
     public ulong IndexedHeight => Volatile.Read(ref _indexedHeight);
 
     /// <summary>
-    /// True while the WAL may still hold page images of shredded data: the checkpoint after a <see cref="Shred"/>
-    /// was blocked by a reader. Every later write, and closing the store, retries it.
+    /// True while the WAL may still hold page images of shredded or replaced secrets: the checkpoint after a
+    /// <see cref="Shred"/>, <see cref="UpdateVault"/> or <see cref="PutEmpiEntry"/> was blocked by a reader.
+    /// Every later write, and closing the store, retries it.
     /// </summary>
     public bool ShredCheckpointPending => _shredCheckpointPending;
 
@@ -555,8 +556,12 @@ public sealed partial class SqliteRecordStore : IRecordStore
         _indexedHeight = (ulong)height;
     }
 
-    /// <summary>Runs <paramref name="write"/> in one write transaction under the write lock; any exception rolls it back.</summary>
-    private void Write(Action write)
+    /// <summary>
+    /// Runs <paramref name="write"/> in one write transaction under the write lock; any exception rolls it back.
+    /// <paramref name="replacesSecrets"/>: the write overwrites sealed data (a vault, sealed demographics) whose old
+    /// page images should not stay in the WAL either, so it is followed by the same checkpoint as a shred.
+    /// </summary>
+    private void Write(Action write, bool replacesSecrets = false)
     {
         lock (_writeLock)
         {
@@ -567,6 +572,11 @@ public sealed partial class SqliteRecordStore : IRecordStore
                 write();
                 transaction.Commit();
             });
+            if (replacesSecrets)
+            {
+                _shredCheckpointPending = true;
+            }
+
             RetryShredCheckpoint();
         }
     }
