@@ -177,7 +177,7 @@ public sealed class KeyVaultTests(KeyVaultFixture fixture) : IClassFixture<KeyVa
 
     // Proves a public key entry of odd hex length, or null, is refused as malformed (CryptoException) by
     // ReadPublicKeys and Open, rather than escaping as a FormatException or NullReferenceException.
-    [Fact(Skip = "bug: KeyVault.Parse accepts odd-length hex and null public-key entries (FormatException / NullReferenceException escape) — see report")]
+    [Fact]
     public void ReadPublicKeysAndOpen_OddLengthOrNullKeyEntry_ThrowCryptoException()
     {
         byte[][] vaults =

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using MedLedger.Client;
@@ -54,7 +53,7 @@ public sealed class MedicalRefusalTests(MedicalNodeFixture fixture) : IClassFixt
     {
         var (patientClient, patient, recordId) = await PatientWithRecordAsync("refusal.replay", "NID-R-1");
         var patientKeyId = patient;
-        var key = PatientKeys[patient];
+        var key = _patientKeys[patient];
         var created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         using (var first = SignedRequest(key, patientKeyId, HttpMethod.Get, $"/api/v1/records/{recordId}", created, nonce))
@@ -149,11 +148,11 @@ public sealed class MedicalRefusalTests(MedicalNodeFixture fixture) : IClassFixt
     public async Task MalformedFhir_IsRefusedLoggedAndNothingIsAnchored()
     {
         var (patientClient, patient, _) = await PatientWithRecordAsync("refusal.malformed", "NID-M-1");
-        var doctor = Doctors[patient];
+        var doctor = _doctors[patient];
         var writer = new RecordWriter(doctor);
         var invalid = Encoding.UTF8.GetBytes("""{"resourceType":"Observation","subject":{"reference":"Patient/p1"}}""");
         var draft = await writer.PrepareRecordAsync(patient, RecordCategory.Laboratory, invalid);
-        var error = await Assert.ThrowsAsync<MedLedgerApiException>(() => writer.UploadAsync(draft.SignConsent(Node.Suite, PatientKeys[patient])));
+        var error = await Assert.ThrowsAsync<MedLedgerApiException>(() => writer.UploadAsync(draft.SignConsent(Node.Suite, _patientKeys[patient])));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, error.StatusCode);
         Assert.Equal("fhir-missing-field", error.Code);
         await AssertNotAnchoredAsync(patientClient, draft.RecordId);
@@ -164,28 +163,28 @@ public sealed class MedicalRefusalTests(MedicalNodeFixture fixture) : IClassFixt
     public async Task OversizedFhir_IsRefusedLoggedAndNothingIsAnchored()
     {
         var (patientClient, patient, _) = await PatientWithRecordAsync("refusal.oversized", "NID-O-1");
-        var doctor = Doctors[patient];
+        var doctor = _doctors[patient];
         var writer = new RecordWriter(doctor);
         var note = new string('x', 3 * 1024 * 1024);
-        var huge = Encoding.UTF8.GetBytes($$"""{"resourceType":"Observation","status":"final","code":{"text":"{{note}}"},"subject":{"reference":"Patient/p1"}}""");
+        var huge = Encoding.UTF8.GetBytes($$$"""{"resourceType":"Observation","status":"final","code":{"text":"{{{note}}}"},"subject":{"reference":"Patient/p1"}}""");
         var draft = await writer.PrepareRecordAsync(patient, RecordCategory.Laboratory, huge);
-        var error = await Assert.ThrowsAsync<MedLedgerApiException>(() => writer.UploadAsync(draft.SignConsent(Node.Suite, PatientKeys[patient])));
+        var error = await Assert.ThrowsAsync<MedLedgerApiException>(() => writer.UploadAsync(draft.SignConsent(Node.Suite, _patientKeys[patient])));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, error.StatusCode);
         Assert.Equal("fhir-too-large", error.Code);
         await AssertNotAnchoredAsync(patientClient, draft.RecordId);
     }
 
-    private readonly Dictionary<Hash, ISigningKey> PatientKeys = [];
-    private readonly Dictionary<Hash, MedLedgerUserClient> Doctors = [];
+    private readonly Dictionary<Hash, ISigningKey> _patientKeys = [];
+    private readonly Dictionary<Hash, MedLedgerUserClient> _doctors = [];
 
     private async Task<(MedLedgerUserClient Client, Hash Patient, Hash RecordId)> PatientWithRecordAsync(string username, string nationalId)
     {
         var doctor = Node.ClientFor(await Node.RegisterAsync(MedicalTestNode.StMary, AccountRole.Doctor, $"Dr of {username}"));
         var (key, patient) = await Node.EnrolPatientAsync(doctor, MedicalTestNode.StMary, username, nationalId);
-        lock (PatientKeys)
+        lock (_patientKeys)
         {
-            PatientKeys[patient] = key;
-            Doctors[patient] = doctor;
+            _patientKeys[patient] = key;
+            _doctors[patient] = doctor;
         }
 
         var document = SyntheticPatients.GeneratePatient(11, nationalId.GetHashCode(StringComparison.Ordinal) & 0xff).Records[0].Json.ToArray();
