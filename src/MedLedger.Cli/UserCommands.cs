@@ -104,7 +104,7 @@ internal static class UserCommands
             var given = parse.GetValue(organisation) is { } org ? MedicalCli.ParseOrganisationId(org, "--org") : null;
             var request = new PatientEnrolmentRequest(login, passphrase, parse.GetValue(givenName)!, parse.GetValue(familyName)!, parse.GetValue(nationalId)!, birth!, sexValue, parse.GetValue(postalCode)!);
             using var session = user.Connect(parse, node, key, environment);
-            var home = given ?? await OrganisationOfAsync(session, cancellationToken).ConfigureAwait(false);
+            var home = given ?? await session.Client.GetOwnOrganisationAsync(cancellationToken).ConfigureAwait(false);
             var (enrolment, registration) = await session.Client.EnrolPatientAndRegisterAsync(request, home, waitForCommit: true, cancellationToken).ConfigureAwait(false);
             if (string.Equals(registration.Status, "rejected", StringComparison.Ordinal))
             {
@@ -202,12 +202,5 @@ internal static class UserCommands
             return 0;
         }));
         return command;
-    }
-
-    public static async Task<string> OrganisationOfAsync(UserSession session, CancellationToken cancellationToken)
-    {
-        var self = await session.Client.GetUserAsync(session.KeyId, cancellationToken).ConfigureAwait(false)
-            ?? throw new CliUsageException("Your organisation cannot be looked up by your key id (a rotated key?): pass --org.");
-        return self.Organisation;
     }
 }

@@ -147,6 +147,23 @@ public sealed class UserClientRouteTests : IDisposable
     }
 
     [Fact]
+    public async Task OwnOrganisation_ComesFromTheUser_ElseFromTheAccount()
+    {
+        // 1. A key that is its own user id finds its organisation through GET /users/{keyId}. 2. A rotated key (no user
+        //    under its key id) falls back to the account's organisation. 3. When neither says, the client refuses.
+        var keyId = Suite.Hash(_key.PublicKey.Span);
+        _node.OnGet($"/api/v1/accounts/{keyId}", _ => new AccountInfo(keyId.ToString(), "", "doctor", "Dr", 1, 1, false, "north-clinic", new string('9', 64)));
+        Assert.Equal("north-clinic", await _client.GetOwnOrganisationAsync());
+
+        _node.OnGet($"/api/v1/users/{keyId}", _ => new UserInfo(keyId.ToString(), keyId.ToString(), "", "doctor", "st-marys", "Dr", true));
+        Assert.Equal("st-marys", await _client.GetOwnOrganisationAsync());
+
+        using var other = Suite.GenerateSigningKey();
+        using var stranger = MedLedgerUserClient.Create(new Uri("http://node.test"), Suite, other, innerHandler: _node);
+        await Assert.ThrowsAsync<MedLedgerClientException>(() => stranger.GetOwnOrganisationAsync());
+    }
+
+    [Fact]
     public void ApiNames_AreCamelCase_AndParsingIsForgivingButStrict()
     {
         // Names are camelCase; parsing accepts case, hyphen and underscore variants but not numbers, None or unknowns.
