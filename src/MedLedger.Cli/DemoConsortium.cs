@@ -6,7 +6,7 @@ using MedLedger.Crypto;
 using MedLedger.Ledger;
 using MedLedger.Node;
 using MedLedger.Sharing.Demo;
-using MedLedger.Sharing.Fhir;
+using MedLedger.Sharing.Records;
 using MedLedger.Storage;
 
 namespace MedLedger.Cli;
@@ -182,8 +182,7 @@ internal static class DemoConsortium
 
     private static string AdminUsername(string organisation) => $"admin.{organisation}";
 
-    private static IReadOnlyDictionary<SensitivityTier, byte[]> Split(byte[] document) =>
-        TierSplitter.Split(FhirValidator.Validate(document)).Parts.ToDictionary(p => p.Tier, p => p.Json.ToArray());
+    private static IReadOnlyDictionary<SensitivityTier, byte[]> Split(byte[] document) => RecordTiers.Split(document);
 
     private static async Task<ISigningKey> ExportKeyAsync(HttpClient http, ICryptoSuite suite, string username, string passphrase, CancellationToken cancellationToken)
     {

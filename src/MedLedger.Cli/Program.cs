@@ -9,5 +9,6 @@ var root = new RootCommand("MedLedger: a consortium blockchain for sharing medic
     UpCommand.Create(),
     BenchCommand.Create(),
 };
+MedicalCommands.Register(root);
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

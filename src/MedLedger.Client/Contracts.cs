@@ -131,4 +131,11 @@ public sealed record TransactionInfo(
 /// <param name="Nonce">Last executed nonce.</param>
 /// <param name="RegisteredHeight">Height of registration (0 for genesis).</param>
 /// <param name="Revoked">Whether the account was revoked.</param>
-public sealed record AccountInfo(string KeyId, string PublicKey, string Role, string Name, ulong Nonce, ulong RegisteredHeight, bool Revoked);
+/// <param name="Organisation">
+/// The member organisation of the account, or null when the node does not say (nodes before the medical API).
+/// </param>
+/// <param name="UserId">
+/// The user the key belongs to (stable across key rotation), hex, or null when the node does not say; a key that
+/// was never rotated is its own user id.
+/// </param>
+public sealed record AccountInfo(string KeyId, string PublicKey, string Role, string Name, ulong Nonce, ulong RegisteredHeight, bool Revoked, string? Organisation = null, string? UserId = null);

@@ -149,6 +149,23 @@ public sealed class MedLedgerUserClient : IDisposable
     }
 
     /// <summary>
+    /// The organisation of this client's key: from <c>GET /api/v1/users/{keyId}</c> (a key that was never rotated is its
+    /// own user id), else from the account's <see cref="AccountInfo.Organisation"/> when the node reports it.
+    /// </summary>
+    public async Task<string> GetOwnOrganisationAsync(CancellationToken cancellationToken = default)
+    {
+        if (await GetUserAsync(KeyId, cancellationToken).ConfigureAwait(false) is { } user)
+        {
+            return user.Organisation;
+        }
+
+        var account = await Node.GetAccountAsync(KeyId, cancellationToken).ConfigureAwait(false);
+        return account?.Organisation is { Length: > 0 } organisation
+            ? organisation
+            : throw new MedLedgerClientException("The node does not say which organisation this key belongs to (a rotated key?): name the organisation.");
+    }
+
+    /// <summary>
     /// Enrols a patient in custody at this node (<c>POST /api/v1/patients</c>; the caller is a doctor or org admin).
     /// The caller then registers the returned key on chain: see <see cref="EnrolPatientAndRegisterAsync"/>.
     /// </summary>

@@ -56,8 +56,7 @@ public sealed class RecordWriter
     /// Prepares a record of <paramref name="patient"/> (a pseudonym, i.e. user id) from its tier parts: reads the
     /// patient's current key (<c>GET /api/v1/users/{patient}</c>) and the holding organisation's encryption key, then
     /// seals and signs (<see cref="Prepare"/>). The holding organisation is <paramref name="organisation"/>, else the
-    /// patient's when the author is the patient, else the author's (looked up by key id, which is the user id of a key
-    /// that was never rotated).
+    /// patient's when the author is the patient, else the author's (<see cref="MedLedgerUserClient.GetOwnOrganisationAsync"/>).
     /// </summary>
     public async Task<RecordDraft> PrepareRecordAsync(Hash patient, RecordCategory category, IReadOnlyDictionary<SensitivityTier, byte[]> parts, string? organisation = null, CancellationToken cancellationToken = default)
     {
@@ -81,9 +80,7 @@ public sealed class RecordWriter
             }
             else
             {
-                var author = await _client.GetUserAsync(_client.KeyId, cancellationToken).ConfigureAwait(false)
-                    ?? throw new MedLedgerClientException("The author's organisation cannot be looked up by key id (a rotated key?): name the organisation.");
-                organisation = author.Organisation;
+                organisation = await _client.GetOwnOrganisationAsync(cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -202,7 +202,7 @@ public sealed class LedgerService
         var account = _ledger.GetAccount(keyId);
         return account is null
             ? null
-            : new AccountInfo(keyId.ToString(), Convert.ToHexStringLower(account.PublicKey), account.Role.ToString(), account.Name, account.Nonce, account.RegisteredHeight, account.Revoked);
+            : new AccountInfo(keyId.ToString(), Convert.ToHexStringLower(account.PublicKey), account.Role.ToString(), account.Name, account.Nonce, account.RegisteredHeight, account.Revoked, account.Organisation, account.EffectiveUserId(keyId).ToString());
     }
 
     private static SubmittedTransaction Rejected(string id, TransactionRejection rejection, string? reason) =>

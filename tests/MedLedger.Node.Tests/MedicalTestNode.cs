@@ -3,7 +3,7 @@ using MedLedger.Client;
 using MedLedger.Core;
 using MedLedger.Crypto;
 using MedLedger.Ledger;
-using MedLedger.Sharing.Fhir;
+using MedLedger.Sharing.Records;
 using Microsoft.AspNetCore.Builder;
 
 namespace MedLedger.Node.Tests;
@@ -144,11 +144,10 @@ internal sealed class MedicalTestNode : IAsyncDisposable
     }
 
     /// <summary>The production splitter: validate, then cut into tiers.</summary>
-    public static IReadOnlyDictionary<SensitivityTier, byte[]> Split(byte[] document) =>
-        TierSplitter.Split(FhirValidator.Validate(document)).Parts.ToDictionary(p => p.Tier, p => p.Json.ToArray());
+    public static IReadOnlyDictionary<SensitivityTier, byte[]> Split(byte[] document) => RecordTiers.Split(document);
 
     /// <summary>The production merge.</summary>
-    public static byte[] Merge(IReadOnlyDictionary<SensitivityTier, byte[]> parts) => TierSplitter.Merge(parts.Select(p => new TierPart(p.Key, p.Value)));
+    public static byte[] Merge(IReadOnlyDictionary<SensitivityTier, byte[]> parts) => RecordTiers.Merge(parts);
 
     /// <summary>Waits until the indexed access log shows an entry matching <paramref name="match"/>.</summary>
     public static async Task<AccessLogEntryInfo> WaitForLogAsync(MedLedgerUserClient reader, AccessLogQuery query, Func<AccessLogEntryInfo, bool> match)

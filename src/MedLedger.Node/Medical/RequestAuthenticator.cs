@@ -4,6 +4,7 @@ using MedLedger.Client;
 using MedLedger.Core;
 using MedLedger.Ledger;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace MedLedger.Node.Medical;
 
@@ -70,7 +71,9 @@ public sealed class RequestAuthenticator
             return (null, new AuthenticationFailure(AccessDenialReason.Malformed, keyId, Hash.Zero, StatusCodes.Status401Unauthorized, "MalformedSignature", "The signature headers are missing or malformed."));
         }
 
-        var signed = RequestSignature.EncodeSigningBytes(_ledger.ChainId, request.Method, request.Path + request.QueryString, created, expires, nonce!, _ledger.Suite.Hash(body));
+        // The target exactly as the client sent it (escaped, with any proxy prefix), which is what the client signed.
+        var target = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : (request.PathBase + request.Path + request.QueryString).ToString();
+        var signed = RequestSignature.EncodeSigningBytes(_ledger.ChainId, request.Method, target, created, expires, nonce!, _ledger.Suite.Hash(body));
         var requestHash = _ledger.Suite.Hash(signed);
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (expires <= created || expires - created > RequestSignature.MaxWindowMilliseconds
