@@ -23,7 +23,7 @@ internal static class DemoConsortium
     public const string ChainId = "medledger-demo";
     public const string StaffPassphrase = "demo-staff-passphrase";
     public const string PatientPassphrase = "demo-patient-passphrase";
-    public const int PatientCount = 24;
+    public const int DefaultPatientCount = 24;
     private const string SeededMarker = "demo-logins.json";
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
@@ -85,7 +85,7 @@ internal static class DemoConsortium
     public static bool IsSeeded(string nodeFolder) => File.Exists(Path.Combine(nodeFolder, SeededMarker));
 
     /// <summary>Seeds staff, patients, records and grants through the API of the running node.</summary>
-    public static async Task SeedAsync(string nodeFolder, Uri address, CancellationToken cancellationToken)
+    public static async Task SeedAsync(string nodeFolder, Uri address, int patientCount, CancellationToken cancellationToken)
     {
         var suite = CryptoSuites.Standard;
         using var anonymous = new HttpClient { BaseAddress = address };
@@ -112,7 +112,7 @@ internal static class DemoConsortium
             }
 
             var doctors = Staff.Where(s => s.Role == "doctor").ToList();
-            var patients = SyntheticPatients.Generate(2026, PatientCount);
+            var patients = SyntheticPatients.Generate(2026, patientCount);
             var records = 0;
             for (var i = 0; i < patients.Count; i++)
             {

@@ -12,16 +12,27 @@ internal static class UpCommand
     public static Command Create()
     {
         var data = new Option<DirectoryInfo>("--data") { Description = "Folder for the local consortium's data.", DefaultValueFactory = _ => new DirectoryInfo(".medledger") };
-        var basePort = new Option<int>("--base-port") { Description = "API port of the first node.", DefaultValueFactory = _ => NodeCommands.DefaultApiPort };
+        var basePort = new Option<int>("--base-port") { Description = "API port of the first node (0: a free port).", DefaultValueFactory = _ => NodeCommands.DefaultApiPort };
+        var demoPatients = new Option<int>("--demo-patients") { Description = "Synthetic patients seeded on first start (1..200).", DefaultValueFactory = _ => DemoConsortium.DefaultPatientCount };
         var up = new Command("up", "Start a local MedLedger consortium with demo organisations, staff and patients; creates and seeds it on first use. Ctrl-C stops it.")
         {
-            data, basePort,
+            data, basePort, demoPatients,
         };
         up.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
         {
             var root = parse.GetValue(data)!.FullName;
             var nodeFolder = Path.Combine(root, "node1");
             var port = parse.GetValue(basePort);
+            var patients = parse.GetValue(demoPatients);
+            if (patients is < 1 or > 200)
+            {
+                throw new CliUsageException("--demo-patients is 1..200.");
+            }
+
+            if (port is < 0 or > 65535)
+            {
+                throw new CliUsageException($"Port {port} is out of range 0..65535.");
+            }
             if (!new NodeDataDirectory(nodeFolder).IsInitialized)
             {
                 Console.WriteLine($"Creating the demo consortium in {root} …");
@@ -32,7 +43,7 @@ internal static class UpCommand
             {
                 if (!DemoConsortium.IsSeeded(nodeFolder))
                 {
-                    await DemoConsortium.SeedAsync(nodeFolder, address, token).ConfigureAwait(false);
+                    await DemoConsortium.SeedAsync(nodeFolder, address, patients, token).ConfigureAwait(false);
                 }
 
                 DemoConsortium.PrintLogins(nodeFolder);

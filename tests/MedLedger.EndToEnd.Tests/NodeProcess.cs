@@ -19,6 +19,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly Lock _outputLock = new();
     private readonly TaskCompletionSource<Uri> _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _exited;
     private HttpClient? _http;
 
@@ -81,6 +82,43 @@ internal sealed partial class NodeProcess : IAsyncDisposable
             await node.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Starts <c>medledger up</c> in <paramref name="dataDirectory"/> on a free port and waits until it has seeded its
+    /// demo data and printed the logins (the "Ctrl-C stops" line).
+    /// </summary>
+    public static async Task<NodeProcess> StartUpAsync(string dataDirectory, int demoPatients, TimeSpan timeout)
+    {
+        var node = new NodeProcess(["up", "--data", dataDirectory, "--base-port", "0", "--demo-patients", demoPatients.ToString(System.Globalization.CultureInfo.InvariantCulture)], null);
+        try
+        {
+            var finished = await Task.WhenAny(node._ready.Task, node._exited, Task.Delay(timeout));
+            if (finished != node._ready.Task)
+            {
+                Assert.Fail(node.HasExited
+                    ? $"{node.Describe()} exited with {node._process.ExitCode} before it was ready:\n{node.Output}"
+                    : $"{node.Describe()} was not ready within {timeout}:\n{node.Output}");
+            }
+
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>SIGINT, as Ctrl-C sends. Returns the exit code.</summary>
+    public async Task<int> InterruptAsync()
+    {
+        using (var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-INT", ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        return await WaitForExitAsync(TimeSpan.FromSeconds(30));
     }
 
     /// <summary>Waits for the process to end by itself; returns its exit code, or fails after <paramref name="timeout"/>.</summary>
@@ -157,6 +195,11 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         if (stream == "out" && AddressLine().Match(line) is { Success: true } match)
         {
             _address.TrySetResult(new Uri(match.Groups["address"].Value + "/"));
+        }
+
+        if (stream == "out" && line.StartsWith("Ctrl-C stops the consortium", StringComparison.Ordinal))
+        {
+            _ready.TrySetResult();
         }
     }
 
