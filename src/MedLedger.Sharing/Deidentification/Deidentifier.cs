@@ -10,6 +10,27 @@ using MedLedger.Sharing.Fhir;
 
 namespace MedLedger.Sharing.Deidentification;
 
+/// <summary>A record cannot be released in de-identified form (see <see cref="Deidentifier.Deidentify"/>).</summary>
+public sealed class DeidentificationException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public DeidentificationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public DeidentificationException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public DeidentificationException()
+    {
+    }
+}
+
 /// <summary>
 /// De-identifies validated FHIR documents before data leaves the treatment context (SPEC F14, F26, F27). Direct
 /// identifiers are removed, quasi-identifiers generalised, ids and references replaced by per-release pseudonyms,
@@ -56,7 +77,8 @@ public static class Deidentifier
         new[] { "attachment", "sourceAttachment" }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>
-    /// De-identifies <paramref name="document"/>. The quasi-identifiers come from the document's Patient, or from
+    /// De-identifies <paramref name="document"/>; throws <see cref="DeidentificationException"/> when a required
+    /// element would be left empty (its only content was an extension or free text). The quasi-identifiers come from the document's Patient, or from
     /// <paramref name="patient"/> (the patient's Patient resource) when the record holds none; otherwise they are
     /// unknown.
     /// </summary>
@@ -88,7 +110,7 @@ public static class Deidentifier
             }
 
             output["type"] = "collection";
-            output["entry"] = new JsonArray(document.Resources.Select(resource =>
+            output["entry"] = document.Resources.Count == 0 ? null : new JsonArray(document.Resources.Select(resource =>
                 {
                     var entry = new JsonObject();
                     if (resource.FullUrl is not null)
@@ -99,6 +121,10 @@ public static class Deidentifier
                     entry["resource"] = run.Resource(resource);
                     return (JsonNode)entry;
                 }).ToArray());
+            if (output["entry"] is null)
+            {
+                output.Remove("entry");
+            }
         }
 
         var bytes = FhirJson.Serialize(output);
@@ -106,9 +132,18 @@ public static class Deidentifier
         {
             _ = FhirValidator.Validate(bytes);
         }
+        catch (FhirValidationException exception) when (exception.Code == FhirErrorCodes.MissingField)
+        {
+            // A required element held nothing but what the rules remove (e.g. only an extension, or only free
+            // text): the record cannot be released in de-identified form. A data condition, not a bug.
+            throw new DeidentificationException(
+                $"the record cannot be de-identified: a required element consists only of removed content ({exception.Message})",
+                exception);
+        }
         catch (FhirValidationException exception)
         {
-            // The input was valid and every rule above keeps validity; a failure here is a bug in this class.
+            // The input was valid and every rule above keeps references, codes and formats valid; any other
+            // failure is a bug in this class.
             Invariant.Check(false, $"de-identified output does not validate: {exception.Message}");
         }
 
@@ -253,19 +288,25 @@ public static class Deidentifier
 
             var node = (JsonObject)FhirJson.ToNode(resource.Element);
             Scrub(node, resource.ResourceType, isResourceRoot: true);
-            if (resource.ResourceType == "Organization" && !node.ContainsKey("name"))
-            {
-                // org-1 needs an identifier or a name; both are identifying, so the name becomes a pseudonym.
-                node["name"] = "Organization " + Pseudonym("Organization/" + (resource.Id ?? string.Empty))[..12];
-            }
-
-            if (resource.ResourceType == "Composition")
-            {
-                node["title"] = "De-identified document";
-            }
-
+            RestoreRequired(node, resource.ResourceType);
             RemoveEmpty(node);
             return node;
+        }
+
+        /// <summary>Puts back required elements that the removal rules took, with values that identify nobody.</summary>
+        private void RestoreRequired(JsonObject resource, string resourceType)
+        {
+            if (resourceType == "Organization" && !resource.ContainsKey("name"))
+            {
+                // org-1 needs an identifier or a name; both are identifying, so the name becomes a pseudonym.
+                var id = FhirJson.AsString(resource["id"]) ?? string.Empty;
+                resource["name"] = "Organization " + Pseudonym("Organization/" + id)[..12];
+            }
+
+            if (resourceType == "Composition")
+            {
+                resource["title"] = "De-identified document";
+            }
         }
 
         private JsonObject Patient(FhirResource resource)
@@ -336,13 +377,18 @@ public static class Deidentifier
                 output["multipleBirthBoolean"] = true;
             }
 
-            foreach (var name in (ReadOnlySpan<string>)["communication", "generalPractitioner", "managingOrganization"])
+            foreach (var name in (ReadOnlySpan<string>)["contained", "communication", "generalPractitioner", "managingOrganization"])
             {
                 if (patient.TryGetProperty(name, out var value))
                 {
-                    var node = FhirJson.ToNode(value);
-                    Scrub(node, "Patient", isResourceRoot: false);
-                    output[name] = node;
+                    // Scrubbed as elements of a Patient, so that contained resources get their own rules.
+                    var holder = new JsonObject { [name] = FhirJson.ToNode(value) };
+                    ScrubObject(holder, "Patient", isResourceRoot: false);
+                    if (holder[name] is { } node)
+                    {
+                        holder.Remove(name);
+                        output[name] = node;
+                    }
                 }
             }
 
@@ -396,9 +442,19 @@ public static class Deidentifier
                     continue;
                 }
 
-                if (name == "display" && !obj.ContainsKey("code") && FhirJson.AsString(value) != "redacted")
+                if (name == "display" && !obj.ContainsKey("code"))
                 {
-                    obj.Remove(name);
+                    // A Reference's display usually names a person. It goes; a Reference that has nothing else
+                    // (display-only, or identifier-only above) keeps a neutral display so that it stays valid.
+                    if (obj.ContainsKey("reference"))
+                    {
+                        obj.Remove(name);
+                    }
+                    else
+                    {
+                        obj[name] = "redacted";
+                    }
+
                     continue;
                 }
 
@@ -446,6 +502,28 @@ public static class Deidentifier
                         obj[name] = replacement;
                     }
 
+                    continue;
+                }
+
+                if (name == "contained" && value is JsonArray contained)
+                {
+                    foreach (var item in contained)
+                    {
+                        if (item is JsonObject containedResource && FhirJson.AsString(containedResource["resourceType"]) is { } containedType)
+                        {
+                            // Contained ids stay: '#id' references inside the resource point to them.
+                            ScrubObject(containedResource, containedType, isResourceRoot: false);
+                            RestoreRequired(containedResource, containedType);
+                        }
+                    }
+
+                    continue;
+                }
+
+                if (name == "detail" && resourceType == "AuditEvent")
+                {
+                    // AuditEvent.entity.detail holds free-form name/value pairs.
+                    obj.Remove(name);
                     continue;
                 }
 
@@ -562,7 +640,8 @@ public static class Deidentifier
                         }
                     }
 
-                    return array.Count == 0;
+                    // An array left with only nulls (a primitive extension array whose extensions went) is empty too.
+                    return array.All(item => item is null);
                 default:
                     return false;
             }

@@ -19,6 +19,18 @@ public static partial class FhirValidator
     private static readonly string[] KnownBundleTypes =
         ["document", "message", "transaction", "transaction-response", "batch", "batch-response", "history", "searchset", "collection"];
 
+    /// <summary>Bundle is fully specified by FHIR and small: anything else in it is a typo or an attack.</summary>
+    private static readonly HashSet<string> BundleElements = new(StringComparer.Ordinal)
+    {
+        "resourceType", "id", "meta", "implicitRules", "language", "identifier", "type", "timestamp", "total", "link",
+        "entry", "signature",
+    };
+
+    private static readonly HashSet<string> EntryElements = new(StringComparer.Ordinal)
+    {
+        "id", "extension", "modifierExtension", "link", "fullUrl", "resource", "search", "request", "response",
+    };
+
     private static readonly FieldRule MetaRule = FieldRule.Backbone(
         "meta",
         false,
@@ -177,6 +189,14 @@ public static partial class FhirValidator
 
         private string ValidateBundle(JsonElement bundle)
         {
+            foreach (var property in bundle.EnumerateObject())
+            {
+                if (!BundleElements.Contains(property.Name))
+                {
+                    throw Invalid("$." + property.Name, $"'{Truncate(property.Name)}' is not an element of Bundle");
+                }
+            }
+
             ValidateResourceCommon(bundle, "$", isContained: false, allowDomainResourceElements: false);
             if (!bundle.TryGetProperty("type", out var typeElement))
             {
@@ -294,6 +314,11 @@ public static partial class FhirValidator
                         case "response":
                             throw Invalid(path + "." + property.Name, $"entry.{property.Name} is not allowed in a {bundleType} Bundle");
                         default:
+                            if (!EntryElements.Contains(property.Name))
+                            {
+                                throw Invalid(path + "." + property.Name, $"'{Truncate(property.Name)}' is not an element of Bundle.entry");
+                            }
+
                             break;
                     }
                 }
@@ -773,6 +798,11 @@ public static partial class FhirValidator
                         CheckExtensions(property.Value, childPath);
                     }
 
+                    if (property.Value.ValueKind == JsonValueKind.Array)
+                    {
+                        CheckNulls(element, name, property.Value, childPath);
+                    }
+
                     if (property.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
                     {
                         Walk(property.Value, childPath, containedIds, isResourceRoot: false);
@@ -791,6 +821,47 @@ public static partial class FhirValidator
 
                     i++;
                 }
+            }
+        }
+
+        /// <summary>
+        /// FHIR JSON allows null in an array only to line up a primitive array with its <c>_name</c> extension
+        /// array: the sibling must exist with the same length, and no index may be null in both.
+        /// </summary>
+        private static void CheckNulls(JsonElement parent, string name, JsonElement array, string path)
+        {
+            var i = 0;
+            var hasNull = false;
+            foreach (var item in array.EnumerateArray())
+            {
+                hasNull |= item.ValueKind == JsonValueKind.Null;
+                i++;
+            }
+
+            if (!hasNull)
+            {
+                return;
+            }
+
+            var siblingName = name.StartsWith('_') ? name[1..] : "_" + name;
+            if (!parent.TryGetProperty(siblingName, out var sibling)
+                || sibling.ValueKind != JsonValueKind.Array
+                || sibling.GetArrayLength() != i)
+            {
+                throw Invalid(path, $"null items are only allowed when '{siblingName}' is an array of the same length");
+            }
+
+            var index = 0;
+            using var other = sibling.EnumerateArray().GetEnumerator();
+            foreach (var item in array.EnumerateArray())
+            {
+                other.MoveNext();
+                if (item.ValueKind == JsonValueKind.Null && other.Current.ValueKind == JsonValueKind.Null)
+                {
+                    throw Invalid(path + "[" + index.ToString(CultureInfo.InvariantCulture) + "]", $"'{name}' and '{siblingName}' are both null here");
+                }
+
+                index++;
             }
         }
 
