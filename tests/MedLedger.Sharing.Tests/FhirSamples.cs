@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace MedLedger.Sharing.Tests;
@@ -6,6 +8,8 @@ namespace MedLedger.Sharing.Tests;
 /// <summary>Small hand-written FHIR documents for the validator tests.</summary>
 internal static class FhirSamples
 {
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>A minimal valid instance of every supported resource type except Bundle (required elements only).</summary>
     public static IReadOnlyDictionary<string, string> Minimal { get; } = new Dictionary<string, string>
     {
@@ -58,7 +62,8 @@ internal static class FhirSamples
 
     public static byte[] Utf8(string json) => Encoding.UTF8.GetBytes(json);
 
-    public static byte[] Utf8(JsonNode node) => Encoding.UTF8.GetBytes(node.ToJsonString());
+    /// <summary>Serialises like MedLedger does (compact, relaxed escaping), so outputs compare byte for byte.</summary>
+    public static byte[] Utf8(JsonNode node) => Encoding.UTF8.GetBytes(node.ToJsonString(Relaxed));
 
     public static JsonObject Object(string json) => JsonNode.Parse(json)!.AsObject();
 
