@@ -278,7 +278,7 @@ public static class SyntheticPatients
                 {
                     (Urn(), i % 4 == 3 ? VitalSign(encounterUrl, day) : LabObservation(Labs[i % Labs.Length], encounterUrl, day)),
                 };
-                var bytes = FhirJson.Serialize(Collection(candidate));
+                var bytes = FhirJson.Serialize(Collection(candidate.Select(entry => (entry.Item1, (JsonObject)entry.Item2.DeepClone()))));
                 if (bytes.Length > targetBytes)
                 {
                     return bundle;
@@ -291,11 +291,17 @@ public static class SyntheticPatients
 
         private SyntheticPatient NewPatient()
         {
-            var sex = _random.Chance(50) ? "female" : "male";
+            // Every eighth patient (index 6 mod 8) is a woman of reproductive age, who gets a pregnancy record.
+            var expecting = _index % 8 == 6;
+            var sex = expecting || _random.Chance(50) ? "female" : "male";
             var given = _random.Pick(sex == "female" ? FemaleNames : MaleNames);
             var family = _random.Pick(FamilyNames);
             var birth = ReferenceDate.AddDays(-_random.Next(18 * 365, 90 * 365));
-            if (_random.Chance(8))
+            if (expecting)
+            {
+                birth = ReferenceDate.AddDays(-_random.Next(20 * 365, 40 * 365));
+            }
+            else if (_random.Chance(8))
             {
                 birth = ReferenceDate.AddDays(-_random.Next(365, 18 * 365));
             }

@@ -39,6 +39,8 @@ internal sealed class FieldRule
     private FieldRule(string name, bool required, bool repeats, FieldKind kind)
     {
         Name = name;
+        NameUtf8 = System.Text.Encoding.UTF8.GetBytes(name);
+        ExtensionNameUtf8 = System.Text.Encoding.UTF8.GetBytes("_" + name);
         Required = required;
         Repeats = repeats;
         Kind = kind;
@@ -46,6 +48,12 @@ internal sealed class FieldRule
 
     /// <summary>Element name; for a choice element, the name without <c>[x]</c>.</summary>
     public string Name { get; }
+
+    /// <summary><see cref="Name"/> in UTF-8, for lookups without transcoding.</summary>
+    public byte[] NameUtf8 { get; }
+
+    /// <summary>The name of the primitive extension sibling (<c>_name</c>) in UTF-8.</summary>
+    public byte[] ExtensionNameUtf8 { get; }
 
     /// <summary>Minimum cardinality 1.</summary>
     public bool Required { get; }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -18,6 +19,18 @@ public static partial class FhirValidator
 
     private static readonly string[] KnownBundleTypes =
         ["document", "message", "transaction", "transaction-response", "batch", "batch-response", "history", "searchset", "collection"];
+
+    /// <summary>Bundle is fully specified by FHIR and small: anything else in it is a typo or an attack.</summary>
+    private static readonly HashSet<string> BundleElements = new(StringComparer.Ordinal)
+    {
+        "resourceType", "id", "meta", "implicitRules", "language", "identifier", "type", "timestamp", "total", "link",
+        "entry", "signature",
+    };
+
+    private static readonly HashSet<string> EntryElements = new(StringComparer.Ordinal)
+    {
+        "id", "extension", "modifierExtension", "link", "fullUrl", "resource", "search", "request", "response",
+    };
 
     private static readonly FieldRule MetaRule = FieldRule.Backbone(
         "meta",
@@ -66,7 +79,18 @@ public static partial class FhirValidator
             throw new FhirValidationException(FhirErrorCodes.NotJson, "$", $"malformed JSON ({exception.Message})");
         }
 
-        return new ValidationRun(options ?? FhirValidationOptions.Default).Run(root);
+        // Paths are only built when something is wrong: the fast run tracks none; on failure the same (deterministic)
+        // validation runs again with paths, and throws the same error, now naming where.
+        options ??= FhirValidationOptions.Default;
+        try
+        {
+            return new ValidationRun(options, trackPaths: false).Run(root);
+        }
+        catch (FhirValidationException)
+        {
+            _ = new ValidationRun(options, trackPaths: true).Run(root);
+            throw;
+        }
     }
 
     /// <summary>Validates a JSON string (encoded as UTF-8 first).</summary>
@@ -108,9 +132,18 @@ public static partial class FhirValidator
     [GeneratedRegex(@"^https?://[^\s]+/([A-Z][A-Za-z]{0,63})/([A-Za-z0-9\-\.]{1,64})(/_history/[A-Za-z0-9\-\.]{1,64})?\z", RegexOptions.CultureInvariant)]
     internal static partial Regex AbsoluteReferencePattern();
 
-    private static FhirValidationException Invalid(string path, string message) => new(FhirErrorCodes.InvalidValue, path, message);
+    private static FhirValidationException Invalid(string? path, string message) => new(FhirErrorCodes.InvalidValue, path ?? "$", message);
 
-    private static FhirValidationException Missing(string path, string message) => new(FhirErrorCodes.MissingField, path, message);
+    private static FhirValidationException Missing(string? path, string message) => new(FhirErrorCodes.MissingField, path ?? "$", message);
+
+    private static FhirValidationException BadReference(string? path, string message) => new(FhirErrorCodes.InvalidReference, path ?? "$", message);
+
+    /// <summary>The path of a child element, or null when paths are not tracked.</summary>
+    private static string? Child(string? path, string name) => path is null ? null : path + "." + name;
+
+    /// <summary>The path of an array item, or null when paths are not tracked.</summary>
+    private static string? Item(string? path, int index) =>
+        path is null ? null : path + "[" + index.ToString(CultureInfo.InvariantCulture) + "]";
 
     private static string Describe(JsonValueKind kind) => kind switch
     {
@@ -124,13 +157,16 @@ public static partial class FhirValidator
     };
 
     /// <summary>The state of one validation: what has been seen so far and what must be resolved at the end.</summary>
-    private sealed class ValidationRun(FhirValidationOptions options)
+    private sealed class ValidationRun(FhirValidationOptions options, bool trackPaths)
     {
         private readonly List<FhirResource> _resources = [];
         private readonly Dictionary<string, string> _fullUrlTypes = new(StringComparer.Ordinal);
-        private readonly List<(string Value, string Path)> _pendingReferences = [];
+        private readonly List<(string Value, string? Path)> _pendingReferences = [];
         private readonly List<(string Value, string Path)> _patientReferences = [];
         private readonly List<FhirResource> _patients = [];
+
+        /// <summary>The path when paths are tracked (the second, error-reporting run), otherwise null.</summary>
+        private string? Track(string path) => trackPaths ? path : null;
 
         public FhirDocument Run(JsonElement root)
         {
@@ -177,6 +213,14 @@ public static partial class FhirValidator
 
         private string ValidateBundle(JsonElement bundle)
         {
+            foreach (var property in bundle.EnumerateObject())
+            {
+                if (!BundleElements.Contains(property.Name))
+                {
+                    throw Invalid("$." + property.Name, $"'{Truncate(property.Name)}' is not an element of Bundle");
+                }
+            }
+
             ValidateResourceCommon(bundle, "$", isContained: false, allowDomainResourceElements: false);
             if (!bundle.TryGetProperty("type", out var typeElement))
             {
@@ -294,6 +338,11 @@ public static partial class FhirValidator
                         case "response":
                             throw Invalid(path + "." + property.Name, $"entry.{property.Name} is not allowed in a {bundleType} Bundle");
                         default:
+                            if (!EntryElements.Contains(property.Name))
+                            {
+                                throw Invalid(path + "." + property.Name, $"'{Truncate(property.Name)}' is not an element of Bundle.entry");
+                            }
+
                             break;
                     }
                 }
@@ -407,9 +456,9 @@ public static partial class FhirValidator
                 }
             }
 
-            CheckFields(resource, FhirResourceRules.Resources[type], path);
+            CheckFields(resource, FhirResourceRules.Resources[type], Track(path));
             CheckInvariants(resource, path, type);
-            Walk(resource, path, scope.IsContained ? scope.ContainedIds : containedIds, isResourceRoot: true);
+            Walk(resource, Track(path), scope.IsContained ? scope.ContainedIds : containedIds, isResourceRoot: true);
 
             if (scope.IsContained)
             {
@@ -465,7 +514,7 @@ public static partial class FhirValidator
             CheckFields(
                 resource,
                 [MetaRule, FieldRule.Optional1("implicitRules", FieldKind.Uri), FieldRule.Optional1("language", FieldKind.Code)],
-                path);
+                Track(path));
 
             if (!allowDomainResourceElements)
             {
@@ -482,7 +531,7 @@ public static partial class FhirValidator
 
             if (resource.TryGetProperty("text", out var text))
             {
-                CheckValue(text, NarrativeRule, path + ".text");
+                CheckValue(text, NarrativeRule, Track(path + ".text"));
                 var div = text.GetProperty("div").GetString()!;
                 if (!div.StartsWith("<div", StringComparison.Ordinal))
                 {
@@ -496,7 +545,7 @@ public static partial class FhirValidator
             }
         }
 
-        private void CheckFields(JsonElement obj, IReadOnlyList<FieldRule> rules, string path)
+        private void CheckFields(JsonElement obj, IReadOnlyList<FieldRule> rules, string? path)
         {
             foreach (var rule in rules)
             {
@@ -506,17 +555,17 @@ public static partial class FhirValidator
                     continue;
                 }
 
-                if (!obj.TryGetProperty(rule.Name, out var value))
+                if (!obj.TryGetProperty(rule.NameUtf8, out var value))
                 {
                     if (rule.Required)
                     {
-                        throw Missing(path + "." + rule.Name, $"'{rule.Name}' is required");
+                        throw Missing(Child(path, rule.Name), $"'{rule.Name}' is required");
                     }
 
                     continue;
                 }
 
-                var fieldPath = path + "." + rule.Name;
+                var fieldPath = Child(path, rule.Name);
                 if (rule.Repeats)
                 {
                     if (value.ValueKind != JsonValueKind.Array)
@@ -527,11 +576,11 @@ public static partial class FhirValidator
                     var i = 0;
                     foreach (var item in value.EnumerateArray())
                     {
-                        var itemPath = fieldPath + "[" + i.ToString(CultureInfo.InvariantCulture) + "]";
+                        var itemPath = Item(fieldPath, i);
                         if (item.ValueKind == JsonValueKind.Null)
                         {
                             // FHIR JSON allows null in arrays of primitives only, to align with the _name extension array.
-                            if (!IsPrimitive(rule.Kind) || !obj.TryGetProperty("_" + rule.Name, out _))
+                            if (!IsPrimitive(rule.Kind) || !obj.TryGetProperty(rule.ExtensionNameUtf8, out _))
                             {
                                 throw Invalid(itemPath, "null array items are only allowed in primitive arrays with extensions");
                             }
@@ -556,19 +605,24 @@ public static partial class FhirValidator
             }
         }
 
-        private void CheckChoice(JsonElement obj, FieldRule rule, string path)
+        private void CheckChoice(JsonElement obj, FieldRule rule, string? path)
         {
             string? found = null;
             foreach (var property in obj.EnumerateObject())
             {
-                var name = property.Name;
-                if (name.Length <= rule.Name.Length
-                    || !name.StartsWith(rule.Name, StringComparison.Ordinal)
-                    || !char.IsAsciiLetterUpper(name[rule.Name.Length]))
+                // Compare the raw UTF-8 name first: materialising every property name as a string is the
+                // validator's largest cost otherwise. Escaped names fall back to the decoded string.
+                var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+                var prefix = rule.NameUtf8;
+                var isChoice = raw.IndexOf((byte)'\\') >= 0
+                    ? IsChoiceName(property.Name, rule.Name)
+                    : raw.Length > prefix.Length && raw.StartsWith(prefix) && char.IsAsciiLetterUpper((char)raw[prefix.Length]);
+                if (!isChoice)
                 {
                     continue;
                 }
 
+                var name = property.Name;
                 var suffix = name[rule.Name.Length..];
                 FieldKind? kind = null;
                 foreach (var (candidate, candidateKind) in rule.Choices!)
@@ -582,30 +636,35 @@ public static partial class FhirValidator
 
                 if (kind is null)
                 {
-                    throw Invalid(path + "." + name, $"{rule.Name}[x] cannot be of type '{suffix}'");
+                    throw Invalid(Child(path, name), $"{rule.Name}[x] cannot be of type '{suffix}'");
                 }
 
                 if (found is not null)
                 {
-                    throw Invalid(path + "." + name, $"{rule.Name}[x] appears twice ({found} and {name})");
+                    throw Invalid(Child(path, name), $"{rule.Name}[x] appears twice ({found} and {name})");
                 }
 
                 found = name;
                 if (property.Value.ValueKind == JsonValueKind.Array)
                 {
-                    throw Invalid(path + "." + name, $"'{name}' does not repeat and must not be an array");
+                    throw Invalid(Child(path, name), $"'{name}' does not repeat and must not be an array");
                 }
 
-                CheckValue(property.Value, kind.Value, null, null, path + "." + name);
+                CheckValue(property.Value, kind.Value, null, null, Child(path, name));
             }
 
             if (found is null && rule.Required)
             {
-                throw Missing(path + "." + rule.Name + "[x]", $"'{rule.Name}[x]' is required");
+                throw Missing(Child(path, rule.Name + "[x]"), $"'{rule.Name}[x]' is required");
             }
         }
 
-        private void CheckValue(JsonElement value, FieldRule rule, string path) =>
+        private static bool IsChoiceName(string name, string baseName) =>
+            name.Length > baseName.Length
+            && name.StartsWith(baseName, StringComparison.Ordinal)
+            && char.IsAsciiLetterUpper(name[baseName.Length]);
+
+        private void CheckValue(JsonElement value, FieldRule rule, string? path) =>
             CheckValue(value, rule.Kind, rule.Codes, rule.Children, path);
 
         private void CheckValue(
@@ -613,7 +672,7 @@ public static partial class FhirValidator
             FieldKind kind,
             System.Collections.Frozen.FrozenSet<string>? codes,
             IReadOnlyList<FieldRule>? children,
-            string path)
+            string? path)
         {
             switch (kind)
             {
@@ -711,7 +770,7 @@ public static partial class FhirValidator
 
         private static bool IsPrimitive(FieldKind kind) => kind < FieldKind.Object;
 
-        private static void ExpectKind(JsonElement value, JsonValueKind expected, string path)
+        private static void ExpectKind(JsonElement value, JsonValueKind expected, string? path)
         {
             if (value.ValueKind != expected)
             {
@@ -719,7 +778,7 @@ public static partial class FhirValidator
             }
         }
 
-        private void CheckExtensions(JsonElement extensions, string path)
+        private void CheckExtensions(JsonElement extensions, string? path)
         {
             if (extensions.ValueKind != JsonValueKind.Array)
             {
@@ -729,7 +788,7 @@ public static partial class FhirValidator
             var i = 0;
             foreach (var extension in extensions.EnumerateArray())
             {
-                var itemPath = path + "[" + i.ToString(CultureInfo.InvariantCulture) + "]";
+                var itemPath = Item(path, i);
                 if (extension.ValueKind != JsonValueKind.Object)
                 {
                     throw Invalid(itemPath, "an extension must be an object");
@@ -737,10 +796,10 @@ public static partial class FhirValidator
 
                 if (!extension.TryGetProperty("url", out var url))
                 {
-                    throw Missing(itemPath + ".url", "an extension needs a url");
+                    throw Missing(Child(itemPath, "url"), "an extension needs a url");
                 }
 
-                CheckValue(url, FieldKind.Uri, null, null, itemPath + ".url");
+                CheckValue(url, FieldKind.Uri, null, null, Child(itemPath, "url"));
                 i++;
             }
         }
@@ -749,34 +808,48 @@ public static partial class FhirValidator
         /// The rules that hold anywhere inside a resource, whatever the element: references are well formed and
         /// recorded for resolution, extensions carry a url.
         /// </summary>
-        private void Walk(JsonElement element, string path, HashSet<string>? containedIds, bool isResourceRoot)
+        private void Walk(JsonElement element, string? path, HashSet<string>? containedIds, bool isResourceRoot)
         {
             if (element.ValueKind == JsonValueKind.Object)
             {
                 foreach (var property in element.EnumerateObject())
                 {
-                    var name = property.Name;
-                    if (isResourceRoot && name is "contained" or "resourceType")
+                    // Names are compared as UTF-8 and only decoded when a path is tracked: this loop visits every
+                    // element of every resource.
+                    if (isResourceRoot && (property.NameEquals("contained"u8) || property.NameEquals("resourceType"u8)))
                     {
                         continue;
                     }
 
-                    var childPath = path + "." + name;
-                    if (name == "reference" && property.Value.ValueKind == JsonValueKind.String)
+                    var value = property.Value;
+                    var isExtension = property.NameEquals("extension"u8) || property.NameEquals("modifierExtension"u8);
+                    if (isExtension)
                     {
-                        CheckReference(property.Value.GetString()!, childPath, containedIds);
+                        CheckExtensions(value, Child(path, property.Name));
+                    }
+
+                    if (value.ValueKind == JsonValueKind.String)
+                    {
+                        if (property.NameEquals("reference"u8))
+                        {
+                            CheckReference(value.GetString()!, Child(path, "reference"), containedIds);
+                        }
+
                         continue;
                     }
 
-                    if (name is "extension" or "modifierExtension")
+                    if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))
                     {
-                        CheckExtensions(property.Value, childPath);
+                        continue;
                     }
 
-                    if (property.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+                    var childPath = path is null ? null : path + "." + property.Name;
+                    if (value.ValueKind == JsonValueKind.Array)
                     {
-                        Walk(property.Value, childPath, containedIds, isResourceRoot: false);
+                        CheckNulls(element, property, childPath);
                     }
+
+                    Walk(value, childPath, containedIds, isResourceRoot: false);
                 }
             }
             else if (element.ValueKind == JsonValueKind.Array)
@@ -786,7 +859,7 @@ public static partial class FhirValidator
                 {
                     if (item.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
                     {
-                        Walk(item, path + "[" + i.ToString(CultureInfo.InvariantCulture) + "]", containedIds, isResourceRoot: false);
+                        Walk(item, Item(path, i), containedIds, isResourceRoot: false);
                     }
 
                     i++;
@@ -794,14 +867,57 @@ public static partial class FhirValidator
             }
         }
 
-        private void CheckReference(string value, string path, HashSet<string>? containedIds)
+        /// <summary>
+        /// FHIR JSON allows null in an array only to line up a primitive array with its <c>_name</c> extension
+        /// array: the sibling must exist with the same length, and no index may be null in both.
+        /// </summary>
+        private static void CheckNulls(JsonElement parent, JsonProperty property, string? path)
+        {
+            var array = property.Value;
+            var i = 0;
+            var hasNull = false;
+            foreach (var item in array.EnumerateArray())
+            {
+                hasNull |= item.ValueKind == JsonValueKind.Null;
+                i++;
+            }
+
+            if (!hasNull)
+            {
+                return;
+            }
+
+            var name = property.Name;
+            var siblingName = name.StartsWith('_') ? name[1..] : "_" + name;
+            if (!parent.TryGetProperty(siblingName, out var sibling)
+                || sibling.ValueKind != JsonValueKind.Array
+                || sibling.GetArrayLength() != i)
+            {
+                throw Invalid(path, $"null items are only allowed when '{siblingName}' is an array of the same length");
+            }
+
+            var index = 0;
+            using var other = sibling.EnumerateArray().GetEnumerator();
+            foreach (var item in array.EnumerateArray())
+            {
+                other.MoveNext();
+                if (item.ValueKind == JsonValueKind.Null && other.Current.ValueKind == JsonValueKind.Null)
+                {
+                    throw Invalid(Item(path, index), $"'{name}' and '{siblingName}' are both null here");
+                }
+
+                index++;
+            }
+        }
+
+        private void CheckReference(string value, string? path, HashSet<string>? containedIds)
         {
             if (value.StartsWith('#'))
             {
                 var target = value[1..];
                 if (target.Length > 0 && (containedIds is null || !containedIds.Contains(target)))
                 {
-                    throw new FhirValidationException(FhirErrorCodes.InvalidReference, path, $"'{Truncate(value)}' does not match a contained resource");
+                    throw BadReference(path, $"'{Truncate(value)}' does not match a contained resource");
                 }
 
                 return;
@@ -811,7 +927,7 @@ public static partial class FhirValidator
             {
                 if (!FhirPrimitives.IsUuid(value["urn:uuid:".Length..]))
                 {
-                    throw new FhirValidationException(FhirErrorCodes.InvalidReference, path, "a urn:uuid: reference must hold a UUID");
+                    throw BadReference(path, "a urn:uuid: reference must hold a UUID");
                 }
 
                 _pendingReferences.Add((value, path));
@@ -822,7 +938,7 @@ public static partial class FhirValidator
             {
                 if (!FhirPrimitives.IsOid(value["urn:oid:".Length..]))
                 {
-                    throw new FhirValidationException(FhirErrorCodes.InvalidReference, path, "a urn:oid: reference must hold an OID");
+                    throw BadReference(path, "a urn:oid: reference must hold an OID");
                 }
 
                 _pendingReferences.Add((value, path));
@@ -833,7 +949,7 @@ public static partial class FhirValidator
             {
                 if (!FhirPrimitives.IsUri(value) || !Uri.TryCreate(value, UriKind.Absolute, out _))
                 {
-                    throw new FhirValidationException(FhirErrorCodes.InvalidReference, path, "the absolute reference is not a valid URL");
+                    throw BadReference(path, "the absolute reference is not a valid URL");
                 }
 
                 _pendingReferences.Add((value, path));
@@ -842,10 +958,7 @@ public static partial class FhirValidator
 
             if (!RelativeReferencePattern().IsMatch(value))
             {
-                throw new FhirValidationException(
-                    FhirErrorCodes.InvalidReference,
-                    path,
-                    $"'{Truncate(value)}' is not a reference of the form Type/id, urn:uuid:…, urn:oid:…, #id or an absolute URL");
+                throw BadReference(path, $"'{Truncate(value)}' is not a reference of the form Type/id, urn:uuid:…, urn:oid:…, #id or an absolute URL");
             }
         }
 
@@ -862,18 +975,12 @@ public static partial class FhirValidator
                 {
                     if (!options.AllowUnresolvedUrnReferences)
                     {
-                        throw new FhirValidationException(
-                            FhirErrorCodes.InvalidReference,
-                            path,
-                            $"'{value}' does not resolve to the fullUrl of an entry in this document");
+                        throw BadReference(path, $"'{value}' does not resolve to the fullUrl of an entry in this document");
                     }
                 }
                 else if (!options.AllowExternalReferences)
                 {
-                    throw new FhirValidationException(
-                        FhirErrorCodes.InvalidReference,
-                        path,
-                        $"'{Truncate(value)}' points outside this document; absolute references to other servers are not allowed");
+                    throw BadReference(path, $"'{Truncate(value)}' points outside this document; absolute references to other servers are not allowed");
                 }
             }
         }
@@ -935,7 +1042,7 @@ public static partial class FhirValidator
             {
                 if (relative.Groups[1].Value != "Patient")
                 {
-                    throw new FhirValidationException(FhirErrorCodes.InvalidReference, path, $"'{value}' must reference a Patient");
+                    throw BadReference(path, $"'{value}' must reference a Patient");
                 }
 
                 var unversioned = "Patient/" + relative.Groups[2].Value;
@@ -951,7 +1058,7 @@ public static partial class FhirValidator
             {
                 // Resolves inside the document, but not to a Patient (or to a contained resource, which MedLedger
                 // does not accept as the subject of a record).
-                throw new FhirValidationException(FhirErrorCodes.InvalidReference, path, $"'{Truncate(value)}' must reference a Patient resource, not {targetType ?? "a contained resource"}");
+                throw BadReference(path, $"'{Truncate(value)}' must reference a Patient resource, not {targetType ?? "a contained resource"}");
             }
 
             var absolute = AbsoluteReferencePattern().Match(value);
@@ -959,7 +1066,7 @@ public static partial class FhirValidator
             {
                 if (absolute.Groups[1].Value != "Patient")
                 {
-                    throw new FhirValidationException(FhirErrorCodes.InvalidReference, path, $"'{Truncate(value)}' must reference a Patient");
+                    throw BadReference(path, $"'{Truncate(value)}' must reference a Patient");
                 }
 
                 return absolute.Groups[3].Success ? value[..absolute.Groups[3].Index] : value;
@@ -971,7 +1078,7 @@ public static partial class FhirValidator
                 return value;
             }
 
-            throw new FhirValidationException(FhirErrorCodes.InvalidReference, path, $"'{Truncate(value)}' must reference a Patient");
+            throw BadReference(path, $"'{Truncate(value)}' must reference a Patient");
         }
 
         private static string EntryPath(int index) => "$.entry[" + index.ToString(CultureInfo.InvariantCulture) + "]";

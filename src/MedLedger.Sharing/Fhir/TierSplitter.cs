@@ -132,6 +132,12 @@ public static class TierSplitter
                 .ToArray());
         }
 
+        if (document.Resources.Count == 0)
+        {
+            // An empty Bundle has nothing sensitive; its envelope is the whole record.
+            return new TierSplit([new TierPart(SensitivityTier.GeneralClinical, FhirJson.Serialize(Envelope(document.Root, [])))]);
+        }
+
         var entries = document.Root.GetProperty("entry").EnumerateArray().ToArray();
         foreach (var resource in document.Resources)
         {
@@ -381,7 +387,12 @@ public static class TierSplitter
                     bundle["type"] = "collection";
                     break;
                 case "entry":
-                    bundle["entry"] = new JsonArray(entries.ToArray());
+                    var items = entries.ToArray();
+                    if (items.Length > 0)
+                    {
+                        bundle["entry"] = new JsonArray(items);
+                    }
+
                     break;
                 case "total":
                 case "link":
