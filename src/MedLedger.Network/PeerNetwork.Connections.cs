@@ -103,9 +103,7 @@ public sealed partial class PeerNetwork
 
     /// <summary>Up to 20 % less than <paramref name="delay"/>, so that nodes restarted together do not redial in step.</summary>
     private static TimeSpan Jittered(TimeSpan delay) =>
-#pragma warning disable CA5394 // Jitter needs no cryptographic randomness.
         delay - (delay * (Random.Shared.NextDouble() * 0.2));
-#pragma warning restore CA5394
 
     private async Task<ConnectionOutcome> DialOnceAsync(string address, EndPoint endPoint)
     {
@@ -410,10 +408,9 @@ public sealed partial class PeerNetwork
                 _handler.PeerDisconnected(peer);
             }
         }
-#pragma warning disable CA1031 // A failing handler must not break the connection bookkeeping; the failure is logged.
         catch (Exception exception)
-#pragma warning restore CA1031
         {
+            // A failing handler must not break the connection bookkeeping; the failure is logged.
             LogHandlerFailed(exception, peer, connected ? "PeerConnected" : "PeerDisconnected");
         }
     }
@@ -534,10 +531,9 @@ public sealed partial class PeerNetwork
         {
             throw;
         }
-#pragma warning disable CA1031 // A handler bug is not the peer's fault: log it and go on reading.
         catch (Exception exception)
-#pragma warning restore CA1031
         {
+            // A handler bug is not the peer's fault: log it and go on reading.
             LogHandlerFailed(exception, connection.KeyId, definition.Name);
             return;
         }

@@ -348,10 +348,9 @@ public sealed partial class PeerNetwork : IAsyncDisposable
         {
             return _authorizer.IsAuthorized(publicKey);
         }
-#pragma warning disable CA1031 // The authorizer is the node's code; if it fails, the safe answer is "not authorised".
         catch (Exception exception)
-#pragma warning restore CA1031
         {
+            // The authorizer is the node's code; if it fails, the safe answer is "not authorised".
             LogAuthorizerFailed(exception);
             return false;
         }
@@ -411,10 +410,9 @@ public sealed partial class PeerNetwork : IAsyncDisposable
                 {
                     // Shutting down.
                 }
-#pragma warning disable CA1031 // The last line of defence for a background task: log the bug rather than leave the exception unobserved.
                 catch (Exception exception)
-#pragma warning restore CA1031
                 {
+                    // The last line of defence for a background task: log the bug rather than leave the exception unobserved.
                     LogUnexpected(exception);
                 }
             });

@@ -4,7 +4,7 @@ namespace MedLedger.Network;
 
 /// <summary>
 /// Penalty scores and bans by key id, kept across connections so that reconnecting does not wipe a record. Scores
-/// decay linearly; reaching the threshold bans the key for a period and resets its score. Only keys that passed
+/// decay linearly, by whole minutes; reaching the threshold bans the key for a period and resets its score. Only keys that passed
 /// TLS authorisation (consortium members) are ever scored, so the table is bounded by the consortium.
 /// </summary>
 internal sealed class PeerScores
@@ -27,9 +27,10 @@ internal sealed class PeerScores
     {
         lock (_lock)
         {
-            var entry = _entries.TryGetValue(key, out var existing) ? existing : new Entry();
+            var entry = _entries.TryGetValue(key, out var existing) ? existing : new Entry { UpdatedAt = now };
+            var minutes = WholeMinutes(entry, now);
             entry.Score = Decayed(entry, now) + points;
-            entry.UpdatedAt = now;
+            entry.UpdatedAt += TimeSpan.FromMinutes(minutes);
             DateTimeOffset? bannedUntil = null;
             if (entry.Score >= _threshold)
             {
@@ -74,11 +75,10 @@ internal sealed class PeerScores
         }
     }
 
-    private double Decayed(Entry entry, DateTimeOffset now)
-    {
-        var minutes = Math.Max(0, (now - entry.UpdatedAt).TotalMinutes);
-        return Math.Max(0, entry.Score - (minutes * _decayPerMinute));
-    }
+    /// <summary>Decay counts whole minutes only, so that penalties close together add up exactly (2 × 50 reaches 100).</summary>
+    private double Decayed(Entry entry, DateTimeOffset now) => Math.Max(0, entry.Score - (WholeMinutes(entry, now) * _decayPerMinute));
+
+    private static long WholeMinutes(Entry entry, DateTimeOffset now) => Math.Max(0, (long)Math.Floor((now - entry.UpdatedAt).TotalMinutes));
 
     private sealed class Entry
     {
