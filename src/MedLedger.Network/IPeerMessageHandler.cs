@@ -93,5 +93,8 @@ public sealed record NetworkCounters(
     long GossipDuplicates,
     long GossipRelayed);
 
-/// <summary>The network as a status endpoint shows it.</summary>
-public sealed record NetworkStatus(Hash LocalKeyId, string? ListenEndpoint, IReadOnlyList<PeerStatus> Peers, IReadOnlyList<BannedPeer> Bans, NetworkCounters Counters);
+/// <summary>
+/// The network as a status endpoint shows it. <paramref name="ConnectionsOpening"/> counts connections being dialled or
+/// in TLS and the handshake (both directions), not yet connected peers.
+/// </summary>
+public sealed record NetworkStatus(Hash LocalKeyId, string? ListenEndpoint, IReadOnlyList<PeerStatus> Peers, int ConnectionsOpening, IReadOnlyList<BannedPeer> Bans, NetworkCounters Counters);

@@ -53,6 +53,7 @@ public sealed partial class PeerNetwork
             }
 
             socket.NoDelay = true;
+            Interlocked.Increment(ref _connectionsOpening);
             Track(() => RunConnectionAsync(socket, PeerDirection.Inbound, remote, seedAddress: null));
         }
     }
@@ -108,6 +109,7 @@ public sealed partial class PeerNetwork
     private async Task<ConnectionOutcome> DialOnceAsync(string address, EndPoint endPoint)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Interlocked.Increment(ref _connectionsOpening);
         try
         {
             using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _time);
@@ -117,6 +119,7 @@ public sealed partial class PeerNetwork
         catch (Exception exception) when (exception is SocketException or OperationCanceledException)
         {
             socket.Dispose();
+            Interlocked.Decrement(ref _connectionsOpening);
             _stopping.Token.ThrowIfCancellationRequested();
             LogDialFailed(address, exception is OperationCanceledException ? "connect timed out" : exception.Message);
             return ConnectionOutcome.Failed;
@@ -125,11 +128,15 @@ public sealed partial class PeerNetwork
         return await RunConnectionAsync(socket, PeerDirection.Outbound, address, address).ConfigureAwait(false);
     }
 
-    /// <summary>Runs one connection from TLS to close. Owns the socket: it is closed on every path.</summary>
+    /// <summary>
+    /// Runs one connection from TLS to close. Owns the socket: it is closed on every path. The caller has counted the
+    /// connection in <see cref="_connectionsOpening"/>; this method uncounts it once the connection is registered or refused.
+    /// </summary>
     private async Task<ConnectionOutcome> RunConnectionAsync(Socket socket, PeerDirection direction, string remote, string? seedAddress)
     {
         var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
         var pending = direction == PeerDirection.Inbound;
+        var opening = true;
         PeerConnection? connection = null;
         try
         {
@@ -148,13 +155,18 @@ public sealed partial class PeerNetwork
 
             if (handshake.Failure is { } failure)
             {
+                Interlocked.Decrement(ref _connectionsOpening);
+                opening = false;
                 Interlocked.Increment(ref _connectionsRefused);
                 LogRefused(remote, failure);
                 return handshake.IsSelf ? ConnectionOutcome.Self : ConnectionOutcome.Failed;
             }
 
             connection = new PeerConnection(ssl, handshake.PublicKey!, handshake.KeyId, direction, remote, handshake.Hello!.ListenAddress, _options, _time, _stopping.Token);
-            if (Register(connection) is { } refusal)
+            var refusal = Register(connection);
+            Interlocked.Decrement(ref _connectionsOpening);
+            opening = false;
+            if (refusal is not null)
             {
                 LogNotRegistered(remote, handshake.KeyId, refusal);
                 await connection.DisposeAsync().ConfigureAwait(false);
@@ -169,6 +181,11 @@ public sealed partial class PeerNetwork
             if (pending)
             {
                 Interlocked.Decrement(ref _pendingHandshakes);
+            }
+
+            if (opening)
+            {
+                Interlocked.Decrement(ref _connectionsOpening);
             }
 
             if (connection is null)

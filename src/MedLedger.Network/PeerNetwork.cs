@@ -52,6 +52,7 @@ public sealed partial class PeerNetwork : IAsyncDisposable
     private int _state;
     private bool _stopRequested;
     private int _pendingHandshakes;
+    private int _connectionsOpening;
     private long _connectionsRefused;
     private long _protocolViolations;
     private long _rateLimited;
@@ -250,7 +251,7 @@ public sealed partial class PeerNetwork : IAsyncDisposable
             Interlocked.Read(ref _gossipDelivered),
             Interlocked.Read(ref _gossipDuplicates),
             Interlocked.Read(ref _gossipRelayed));
-        return new NetworkStatus(LocalKeyId, LocalEndpoint?.ToString(), peers, _scores.Bans(now), counters);
+        return new NetworkStatus(LocalKeyId, LocalEndpoint?.ToString(), peers, Volatile.Read(ref _connectionsOpening), _scores.Bans(now), counters);
     }
 
     /// <summary>Stops listening and dialling, closes every connection and waits for every background task.</summary>

@@ -103,10 +103,19 @@ public sealed class ConnectionTests
         }
     }
 
-    /// <summary>True when every node has three peers and, for each pair, one side's connection is outbound and the other's inbound.</summary>
+    /// <summary>
+    /// True when no connection is being opened anywhere, every node has a peer in each other node and, for each pair,
+    /// one side's connection is outbound and the other's inbound. From then on nothing changes until a connection fails.
+    /// </summary>
     internal static bool OneConnectionPerPair(IReadOnlyList<TestNode> nodes)
     {
-        var statuses = nodes.Select(n => n.Network.GetStatus().Peers.ToDictionary(p => p.KeyId)).ToArray();
+        var full = nodes.Select(n => n.Network.GetStatus()).ToArray();
+        if (full.Any(s => s.ConnectionsOpening != 0))
+        {
+            return false;
+        }
+
+        var statuses = full.Select(s => s.Peers.ToDictionary(p => p.KeyId)).ToArray();
         for (var i = 0; i < nodes.Count; i++)
         {
             if (statuses[i].Count != nodes.Count - 1)
