@@ -196,8 +196,9 @@ internal sealed class PeerConnection : IAsyncDisposable
         {
             // Closing: whatever is still queued is dropped with the connection.
         }
-        catch (Exception exception) when (exception is IOException or ObjectDisposedException or NotSupportedException or InvalidOperationException)
+        catch (Exception exception)
         {
+            // Whatever failed, the connection is unusable; the reason is logged when it is torn down.
             RequestClose($"send failed: {exception.Message}");
         }
     }
@@ -225,7 +226,7 @@ internal sealed class PeerConnection : IAsyncDisposable
         {
             await _stream.DisposeAsync().ConfigureAwait(false);
         }
-        catch (IOException)
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException or InvalidOperationException)
         {
             // The socket is gone either way.
         }

@@ -384,7 +384,7 @@ public sealed partial class PeerNetwork
         }
         else
         {
-            NotifyConnection(connection.KeyId, connected: true);
+            NotifyConnection(connection.KeyId);
         }
 
         LogConnected(connection.KeyId, connection.Direction, connection.RemoteEndPoint);
@@ -408,27 +408,52 @@ public sealed partial class PeerNetwork
 
         if (removed)
         {
-            NotifyConnection(connection.KeyId, connected: false);
+            NotifyConnection(connection.KeyId);
         }
     }
 
-    private void NotifyConnection(Hash peer, bool connected)
+    /// <summary>
+    /// Tells the handler whether <paramref name="peer"/> is connected, reconciling with the registry rather than replaying
+    /// events: callers on different threads may race (an old connection unregistering while a new one registers), but
+    /// whichever reports last reports the truth, and the handler never hears "connected" twice in a row. Runs before a
+    /// new connection's read loop starts, so PeerConnected precedes that peer's messages.
+    /// </summary>
+    private void NotifyConnection(Hash peer)
     {
-        try
+        lock (_notifyLock)
         {
+            var connected = Find(peer) is not null;
+            var told = _toldConnected.Contains(peer);
+            if (connected == told)
+            {
+                return;
+            }
+
             if (connected)
             {
-                _handler.PeerConnected(peer);
+                _toldConnected.Add(peer);
             }
             else
             {
-                _handler.PeerDisconnected(peer);
+                _toldConnected.Remove(peer);
             }
-        }
-        catch (Exception exception)
-        {
-            // A failing handler must not break the connection bookkeeping; the failure is logged.
-            LogHandlerFailed(exception, peer, connected ? "PeerConnected" : "PeerDisconnected");
+
+            try
+            {
+                if (connected)
+                {
+                    _handler.PeerConnected(peer);
+                }
+                else
+                {
+                    _handler.PeerDisconnected(peer);
+                }
+            }
+            catch (Exception exception)
+            {
+                // A failing handler must not break the connection bookkeeping; the failure is logged.
+                LogHandlerFailed(exception, peer, connected ? "PeerConnected" : "PeerDisconnected");
+            }
         }
     }
 
@@ -448,6 +473,12 @@ public sealed partial class PeerNetwork
         catch (Exception exception) when (IsConnectionFailure(exception))
         {
             reason = connection.CloseReason ?? (exception is OperationCanceledException ? "the network is shutting down" : $"receive failed: {Describe(exception)}");
+        }
+        catch (Exception exception)
+        {
+            // A bug, not the peer's doing; the connection is still torn down properly below.
+            LogUnexpected(exception);
+            reason = $"internal error: {exception.Message}";
         }
 
         connection.RequestClose(reason);

@@ -42,6 +42,8 @@ public sealed partial class PeerNetwork : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Hash> _seedKeys = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<Task, bool> _tasks = new();
     private readonly Lock _certificateLock = new();
+    private readonly Lock _notifyLock = new();
+    private readonly HashSet<Hash> _toldConnected = [];
     private PeerConnection[] _peerSnapshot = [];
     private TcpListener? _listener;
     private X509Certificate2? _certificate;

@@ -103,6 +103,65 @@ public sealed class ConnectionTests
         }
     }
 
+    // Proves the duplicate rule: when two nodes dial each other, both keep the same single connection — the one dialled
+    // by the smaller key id — and it carries messages both ways.
+    [Fact]
+    public async Task TwoNodesDiallingEachOther_KeepTheConnectionDialledByTheSmallerKeyId()
+    {
+        using var keyA = TestNode.NewKey();
+        using var keyB = TestNode.NewKey();
+        var consortium = TestNode.Consortium(keyA, keyB);
+        await using var a = TestNode.Start(consortium, TestChain.Options(), keyA);
+        await using var b = TestNode.Start(consortium, TestChain.Options([a.Address]), keyB);
+        a.Network.AddSeed(b.Address);
+
+        await TestChain.Eventually(() => OneConnectionPerPair([a, b]), "A and B settled on one connection");
+        var (smaller, larger) = a.KeyId < b.KeyId ? (a, b) : (b, a);
+        Assert.Equal(PeerDirection.Outbound, Assert.Single(smaller.Network.GetStatus().Peers).Direction);
+        Assert.Equal(PeerDirection.Inbound, Assert.Single(larger.Network.GetStatus().Peers).Direction);
+        Assert.True(a.Network.Send(b.KeyId, TestChain.DirectType, new byte[] { 1 }));
+        Assert.True(b.Network.Send(a.KeyId, TestChain.DirectType, new byte[] { 2 }));
+        await TestChain.Eventually(() => a.Handler.Count(TestChain.DirectType) == 1 && b.Handler.Count(TestChain.DirectType) == 1, "both messages arrived");
+
+        // However connections came and went while the two settled, each handler heard alternating connected and
+        // disconnected events about the other, starting and ending with "connected" (never "connected" twice in a row).
+        foreach (var (node, other) in new[] { (a, b), (b, a) })
+        {
+            var events = node.Handler.Events;
+            Assert.All(events, e => Assert.Equal(other.KeyId, e.Peer));
+            Assert.True(events[0].Connected && events[^1].Connected);
+            Assert.All(events.Zip(events.Skip(1)), pair => Assert.NotEqual(pair.First.Connected, pair.Second.Connected));
+        }
+    }
+
+    // Proves the node's own controls: Disconnect closes a peer with the given reason (and a seed is redialled), and
+    // Penalize with enough points bans the peer, which is then refused.
+    [Fact]
+    public async Task DisconnectAndPenalize_AreAppliedByTheNode()
+    {
+        using var keyA = TestNode.NewKey();
+        using var keyB = TestNode.NewKey();
+        var consortium = TestNode.Consortium(keyA, keyB);
+        await using var a = TestNode.Start(consortium, TestChain.Options(), keyA);
+        await using var b = TestNode.Start(consortium, TestChain.Options([a.Address]), keyB);
+        await TestChain.Eventually(() => a.IsConnectedTo(b) && b.IsConnectedTo(a), "A and B are connected");
+
+        // 1. Disconnect: A drops B with the reason; B, which has A as a seed, comes back.
+        a.Network.Disconnect(b.KeyId, "maintenance");
+        await TestChain.Eventually(() => a.Logger.Contains($"Disconnected from peer {b.KeyId}: maintenance"), "A logged the reason");
+        await TestChain.Eventually(() => a.Handler.Events.Count(e => e == (b.KeyId, true)) == 2 && a.IsConnectedTo(b), "B reconnected");
+
+        // 2. Penalize: 60 points leave B connected; 40 more reach the threshold and ban it.
+        a.Network.Penalize(b.KeyId, 60, "sent an invalid block");
+        Assert.True(a.IsConnectedTo(b));
+        Assert.Equal(60, Assert.Single(a.Network.GetStatus().Peers).PenaltyScore);
+        a.Network.Penalize(b.KeyId, 40, "sent another invalid block");
+        await TestChain.Eventually(() => !a.IsConnectedTo(b), "A dropped the banned B");
+        Assert.Equal(b.KeyId, Assert.Single(a.Network.GetStatus().Bans).KeyId);
+        Assert.True(a.Logger.Contains($"Banned peer {b.KeyId}"));
+        await TestChain.Eventually(() => a.Logger.Contains($"its key {b.KeyId.ToShortString()} is banned until"), "A refused B's redial");
+    }
+
     /// <summary>
     /// True when no connection is being opened anywhere, every node has a peer in each other node and, for each pair,
     /// one side's connection is outbound and the other's inbound. From then on nothing changes until a connection fails.
