@@ -133,11 +133,16 @@ public sealed partial class PeerNetwork : IAsyncDisposable
             _listener = listener;
             LocalEndpoint = (IPEndPoint)listener.LocalEndpoint;
             LogListening(LocalEndpoint, LocalKeyId);
-            Track(() => AcceptLoopAsync(listener));
         }
 
+        // The handshake names the bound address, so it is built after binding and before the first connection.
         var advertised = _options.AdvertisedAddress ?? LocalEndpoint?.ToString() ?? string.Empty;
         _hello = new HandshakeMessage(NetworkLimits.ProtocolVersion, _options.ChainId, _options.GenesisHash, LocalKeyId, advertised).Encode();
+        if (_listener is { } started)
+        {
+            Track(() => AcceptLoopAsync(started));
+        }
+
         foreach (var seed in _options.Seeds)
         {
             AddSeed(seed);

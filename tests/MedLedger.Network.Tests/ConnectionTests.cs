@@ -162,6 +162,31 @@ public sealed class ConnectionTests
         await TestChain.Eventually(() => a.Logger.Contains($"its key {b.KeyId.ToShortString()} is banned until"), "A refused B's redial");
     }
 
+    // Proves MaxPeers: a node limited to one peer keeps the first that connects and turns the second away with the reason logged.
+    [Fact]
+    public async Task NodeAtMaxPeers_TurnsFurtherPeersAway()
+    {
+        using var keyA = TestNode.NewKey();
+        using var keyB = TestNode.NewKey();
+        using var keyC = TestNode.NewKey();
+        var consortium = TestNode.Consortium(keyA, keyB, keyC);
+        var defaults = TestChain.Options();
+        await using var a = TestNode.Start(consortium, new NetworkOptions
+        {
+            ChainId = defaults.ChainId,
+            GenesisHash = defaults.GenesisHash,
+            ListenEndpoint = defaults.ListenEndpoint,
+            MessageTypes = defaults.MessageTypes,
+            MaxPeers = 1,
+        }, keyA);
+        await using var b = TestNode.Start(consortium, TestChain.Options([a.Address]), keyB);
+        await TestChain.Eventually(() => a.IsConnectedTo(b), "B connected to A");
+        await using var c = TestNode.Start(consortium, TestChain.Options([a.Address]), keyC);
+
+        await TestChain.Eventually(() => a.Logger.Contains($"(peer {c.KeyId}): the node already has 1 peers"), "A turned C away");
+        Assert.Equal([b.KeyId], a.Network.ConnectedPeers);
+    }
+
     /// <summary>
     /// True when no connection is being opened anywhere, every node has a peer in each other node and, for each pair,
     /// one side's connection is outbound and the other's inbound. From then on nothing changes until a connection fails.
