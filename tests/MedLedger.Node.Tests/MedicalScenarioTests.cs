@@ -58,6 +58,16 @@ public sealed class MedicalScenarioTests(MedicalNodeFixture fixture) : IClassFix
         Assert.Equal(recordId.ToString(), seen.RecordId);
         Assert.Equal("treatment", seen.Purpose);
 
+        // Exports (SPEC F37): the patient's access log as FHIR AuditEvents and the grant as a FHIR Consent, both valid R4.
+        var auditEvents = await patientClient.GetAccessLogFhirAsync(new AccessLogQuery(Patients: [patient]));
+        Assert.Equal("Bundle", auditEvents.GetProperty("resourceType").GetString());
+        Assert.Contains(auditEvents.GetProperty("entry").EnumerateArray(), e => e.GetProperty("resource").GetProperty("resourceType").GetString() == "AuditEvent");
+        Sharing.Fhir.FhirValidator.Validate(System.Text.Encoding.UTF8.GetBytes(auditEvents.GetRawText()));
+        var consent = await patientClient.GetGrantFhirAsync(grantId);
+        Assert.Equal("Consent", consent.GetProperty("resourceType").GetString());
+        Assert.Equal("active", consent.GetProperty("status").GetString());
+        Sharing.Fhir.FhirValidator.Validate(System.Text.Encoding.UTF8.GetBytes(consent.GetRawText()));
+
         Assert.Equal("committed", (await patientClient.SubmitAsync(factory.RevokeConsent(grantId))).Status);
         var denied = await Assert.ThrowsAsync<MedLedgerApiException>(() => doctorB.ReadRecordAsync(recordId));
         Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);

@@ -135,6 +135,36 @@ public static class MedicalEndpoints
                 Task.FromResult(Hash.TryParse(patient, out var id) ? ToResult(queries.Grants(caller, id)) : Malformed("Name the patient: ?patient=<user id>."))))
             .WithName("ListGrants").Produces<GrantListResponse>().ProducesProblem(403).WithSummary("A patient's grants (the patient or an auditor; signed).");
 
+        api.MapGet("/grants/{grantId}/fhir", (HttpContext context, string grantId, Gate gate, QueryService queries, TimeProvider clock) => gate.RunAsync(context, AccessAction.Search, Hash.Zero, Hash.Zero, caller =>
+            {
+                if (!Hash.TryParse(grantId, out var id))
+                {
+                    return Task.FromResult<IResult>(Malformed("A grant id is 64 hexadecimal characters."));
+                }
+
+                var grant = queries.Grant(caller, id);
+                return Task.FromResult(grant.IsSuccess
+                    ? Results.Bytes(FhirExports.Consent(grant.Value!, clock.GetUtcNow().ToUnixTimeMilliseconds()), "application/fhir+json")
+                    : ToResult(grant));
+            }))
+            .WithName("GetGrantAsFhirConsent").Produces(200, contentType: "application/fhir+json").ProducesProblem(403).ProducesProblem(404)
+            .WithSummary("A grant as a FHIR R4 Consent (its patient, grantee or an auditor; signed).");
+
+        api.MapGet("/access-log/fhir", (HttpContext context, Gate gate, QueryService queries, LedgerStateMachine ledger, NodeIdentity identity) => gate.RunAsync(context, AccessAction.Search, Hash.Zero, Hash.Zero, caller =>
+            {
+                if (!ParseQuery(context.Request.Query, out var query, out var problem))
+                {
+                    return Task.FromResult<IResult>(Malformed(problem));
+                }
+
+                var entries = queries.AccessEntries(caller, query);
+                return Task.FromResult(entries.IsSuccess
+                    ? Results.Bytes(FhirExports.AuditEvents(entries.Value!, ledger, identity.KeyId.ToString()), "application/fhir+json")
+                    : ToResult(entries));
+            }))
+            .WithName("ExportAccessLogAsFhir").Produces(200, contentType: "application/fhir+json").ProducesProblem(403)
+            .WithSummary("The access log, scoped and filtered as /access-log, as a FHIR R4 Bundle of AuditEvents (signed).");
+
         api.MapGet("/access-log", (HttpContext context, Gate gate, QueryService queries) => gate.RunAsync(context, AccessAction.Search, Hash.Zero, Hash.Zero, caller =>
                 Task.FromResult(ParseQuery(context.Request.Query, out var query, out var problem) ? ToResult(queries.AccessLog(caller, query)) : Malformed(problem))))
             .WithName("QueryAccessLog").Produces<AccessLogResponse>().ProducesProblem(400).ProducesProblem(403)

@@ -72,8 +72,22 @@ public sealed class QueryService
         return allowed ? ServiceResult.Ok(grant) : ServiceResult.Fail<Grant>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "A grant is shown to its patient, its grantee and auditors.");
     }
 
-    /// <summary>The access log as the caller may see it; the query is narrowed to the caller's scope, never widened.</summary>
+    /// <summary>The access log as the caller may see it, as JSON entries with a paging cursor.</summary>
     public ServiceResult<AccessLogResponse> AccessLog(Caller caller, AccessQuery query)
+    {
+        var entries = AccessEntries(caller, query);
+        if (!entries.IsSuccess)
+        {
+            return ServiceResult.Fail<AccessLogResponse>(entries.Status, entries.Code, entries.Detail);
+        }
+
+        var limit = Math.Clamp(query?.Limit ?? 100, 1, 1000);
+        var list = entries.Value!;
+        return ServiceResult.Ok(new AccessLogResponse(list.Select(ToInfo).ToList(), list.Count == limit ? list[^1].Sequence : null));
+    }
+
+    /// <summary>The access-log entries the caller may see; the query is narrowed to the caller's scope, never widened.</summary>
+    public ServiceResult<IndexedAccessList> AccessEntries(Caller caller, AccessQuery query)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(query);
@@ -84,7 +98,7 @@ public sealed class QueryService
             case AccountRole.Patient:
                 if (query.Patients is { Count: > 0 } asked && asked.Any(p => p != caller.UserId))
                 {
-                    return ServiceResult.Fail<AccessLogResponse>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "A patient sees the access log of their own records.");
+                    return ServiceResult.Fail<IndexedAccessList>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "A patient sees the access log of their own records.");
                 }
 
                 query = query with { Patients = [caller.UserId] };
@@ -92,7 +106,7 @@ public sealed class QueryService
             case AccountRole.OrgAdmin:
                 if (query.Organisation is { } organisation && organisation != caller.Account.Organisation)
                 {
-                    return ServiceResult.Fail<AccessLogResponse>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "An org admin sees the access log of their own organisation.");
+                    return ServiceResult.Fail<IndexedAccessList>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "An org admin sees the access log of their own organisation.");
                 }
 
                 query = query with { Organisation = caller.Account.Organisation };
@@ -100,16 +114,14 @@ public sealed class QueryService
             default:
                 if (query.Actor is { } actor && actor != caller.KeyId)
                 {
-                    return ServiceResult.Fail<AccessLogResponse>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "You see the access log of your own actions.");
+                    return ServiceResult.Fail<IndexedAccessList>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "You see the access log of your own actions.");
                 }
 
                 query = query with { Actor = caller.KeyId };
                 break;
         }
 
-        var entries = _store.QueryAccess(query with { Limit = Math.Clamp(query.Limit, 1, 1000) });
-        var infos = entries.Select(ToInfo).ToList();
-        return ServiceResult.Ok(new AccessLogResponse(infos, entries.Count == Math.Clamp(query.Limit, 1, 1000) ? entries[^1].Sequence : null));
+        return ServiceResult.Ok(new IndexedAccessList(_store.QueryAccess(query with { Limit = Math.Clamp(query.Limit, 1, 1000) })));
     }
 
     public static OrganisationInfo ToInfo(Organisation organisation)
@@ -151,4 +163,16 @@ public sealed class QueryService
     }
 
     private static string? Hex(Hash hash) => hash.IsZero ? null : hash.ToString();
+}
+
+/// <summary>A page of indexed access-log entries, newest first.</summary>
+public sealed class IndexedAccessList(IReadOnlyList<IndexedAccess> entries) : IReadOnlyList<IndexedAccess>
+{
+    public int Count => entries.Count;
+
+    public IndexedAccess this[int index] => entries[index];
+
+    public IEnumerator<IndexedAccess> GetEnumerator() => entries.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => entries.GetEnumerator();
 }

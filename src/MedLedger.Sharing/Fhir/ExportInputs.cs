@@ -35,6 +35,9 @@ public enum PurposeOfUse
 
     /// <summary>ETREAT: emergency treatment.</summary>
     Emergency,
+
+    /// <summary>HOPERAT: healthcare operations — oversight, audits and other non-treatment uses.</summary>
+    Operations,
 }
 
 /// <summary>Who a grant is for.</summary>

@@ -219,6 +219,7 @@ public static class FhirExport
         PurposeOfUse.Payment => "HPAYMT",
         PurposeOfUse.Research => "HRESCH",
         PurposeOfUse.Emergency => "ETREAT",
+        PurposeOfUse.Operations => "HOPERAT",
         _ => throw new ArgumentOutOfRangeException(nameof(purpose), purpose, "Not a purpose of use."),
     };
 
@@ -227,6 +228,7 @@ public static class FhirExport
         PurposeOfUse.Treatment => "treatment",
         PurposeOfUse.Payment => "healthcare payment",
         PurposeOfUse.Research => "healthcare research",
+        PurposeOfUse.Operations => "healthcare operations",
         _ => "emergency treatment",
     };
 
