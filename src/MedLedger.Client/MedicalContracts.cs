@@ -185,3 +185,16 @@ public sealed record StaffEnrolmentRequest(string Username, string Passphrase, s
 /// <param name="PublicKey">Public key, hex.</param>
 /// <param name="KeyId">Key id (= user id), hex.</param>
 public sealed record StaffEnrolmentResponse(string Username, string PublicKey, string KeyId);
+
+/// <summary><c>POST /api/v1/research/deidentified</c>: de-identified records under the consortium policy (SPEC F14, F18).</summary>
+/// <param name="Category">Only this category (camelCase), or null for every category the policy allows.</param>
+/// <param name="K">The k of k-anonymity (2..1000; default 5): records in smaller classes are suppressed.</param>
+/// <param name="Limit">Most records considered (1..1000; default 500).</param>
+public sealed record DeidentifiedRequest(string? Category, int? K, int? Limit);
+
+/// <summary>De-identified FHIR documents released under the policy, and what k-anonymity suppressed.</summary>
+/// <param name="Records">Each a de-identified FHIR document (JSON).</param>
+/// <param name="Suppressed">Records withheld because their quasi-identifier class was smaller than k.</param>
+/// <param name="K">The k applied.</param>
+/// <param name="Tiers">The tiers the policy released.</param>
+public sealed record DeidentifiedResponse(IReadOnlyList<System.Text.Json.JsonElement> Records, int Suppressed, int K, IReadOnlyList<string> Tiers);

@@ -161,6 +161,7 @@ public static partial class NodeHost
         builder.Services.AddSingleton<RecordService>();
         builder.Services.AddSingleton<CustodyService>();
         builder.Services.AddSingleton<QueryService>();
+        builder.Services.AddSingleton<DeidentifiedService>();
         builder.Services.AddSingleton<Gate>();
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("consensus", tags: ["ready"]);
 

@@ -177,6 +177,13 @@ public static class MedicalEndpoints
             .WithName("SearchEmpi").Accepts<EmpiSearchRequest>("application/json").Produces<EmpiSearchResponse>().ProducesProblem(403)
             .WithSummary("A doctor finds a patient's pseudonyms at their home node; only patients who granted the doctor are found (signed).");
 
+        api.MapPost("/research/deidentified", (HttpContext context, Gate gate, DeidentifiedService service) => gate.RunAsync(context, AccessAction.Deidentified, Hash.Zero, Hash.Zero, async caller =>
+                Read<DeidentifiedRequest>(caller) is { } request
+                    ? ToResult(await service.ReleaseAsync(caller, request, context.RequestAborted).ConfigureAwait(false))
+                    : Malformed("The body is not a de-identified data request.")))
+            .WithName("ReleaseDeidentified").Accepts<DeidentifiedRequest>("application/json").Produces<DeidentifiedResponse>().ProducesProblem(403)
+            .WithSummary("Researchers and auditors receive de-identified, k-anonymous data under the consortium policy; each release is logged (signed).");
+
         api.MapPost("/audit/integrity", (HttpContext context, Gate gate, RecordService records) => gate.RunAsync(context, AccessAction.IntegrityCheck, Hash.Zero, Hash.Zero, async caller =>
                 ToResult(await records.CheckIntegrityAsync(caller, context.RequestAborted).ConfigureAwait(false))))
             .WithName("AuditIntegrity").Produces<IntegrityReport>().ProducesProblem(403)
