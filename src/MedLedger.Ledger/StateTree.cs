@@ -44,14 +44,12 @@ public sealed class StateTree : IStateReader
         _suite = suite ?? throw new ArgumentNullException(nameof(suite));
         _indexBySpan = _index.GetAlternateLookup<ReadOnlySpan<byte>>();
         _emptyBucketRoot = suite.Hash([]);
-        for (var b = 0; b < BucketCount; b++)
+        // Every node of one level of the empty tree has the same hash: 16 hashes instead of 65,535.
+        var levelHash = _emptyBucketRoot;
+        for (var start = BucketCount; start >= 1; start /= 2)
         {
-            _nodes[BucketCount + b] = _emptyBucketRoot;
-        }
-
-        for (var i = BucketCount - 1; i >= 1; i--)
-        {
-            _nodes[i] = MerkleTree.HashNode(_suite, _nodes[2 * i], _nodes[(2 * i) + 1]);
+            Array.Fill(_nodes, levelHash, start, start);
+            levelHash = MerkleTree.HashNode(_suite, levelHash, levelHash);
         }
     }
 
