@@ -223,7 +223,7 @@ public static class ConsensusMessageCodec
             var value = reader.ReadUInt32();
             if (value >= round || value > int.MaxValue)
             {
-                throw new DecodingException("A proof-of-lock round lies before the proposal's round.");
+                throw new DecodingException("A proof-of-lock round must lie before the proposal's round.");
             }
 
             proofOfLockRound = (int)value;

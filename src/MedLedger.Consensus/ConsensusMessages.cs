@@ -179,11 +179,20 @@ public interface IVoteSigner
 
 /// <summary>
 /// Signs votes and proposals for a BFT validator. A proposal is guarded like a vote, at the position (height, round,
-/// <see cref="ConsensusStep.Propose"/>): persisted before it is signed, and refused when the validator signed a
-/// later position, or another block at the same one.
+/// <see cref="ConsensusStep.Propose"/>): persisted before it is signed, and refused when the validator signed a later
+/// position, or another block at the same one. The guard also keeps the last message it allowed for each step, and
+/// signs that identical message again on request even after later positions (the same content cannot equivocate): a
+/// restarted validator uses <see cref="LastSigned"/> to resume its round and re-send the votes that peers may still wait
+/// for, which it could not rebuild otherwise.
 /// </summary>
 public interface IConsensusSigner : IVoteSigner
 {
     /// <summary>Signs <see cref="Proposal.EncodeSigningBytes"/>, or returns null if signing could equivocate.</summary>
     byte[]? SignProposal(ulong height, uint round, Hash blockHash, int proofOfLockRound);
+
+    /// <summary>The last message of step <paramref name="kind"/> the guard allowed, or null if none.</summary>
+    GuardRecord? LastSigned(ConsensusStep kind);
 }
+
+/// <summary>What the double-sign guard recorded for one step: the position and the block signed (zero for nil).</summary>
+public sealed record GuardRecord(ulong Height, uint Round, Hash BlockHash);

@@ -163,7 +163,54 @@ public sealed class TendermintEngine : IConsensusEngine
             RestoreLock(recovered);
         }
 
-        StartHeightIfDue();
+        if (!ResumeFromGuard())
+        {
+            StartHeightIfDue();
+        }
+    }
+
+    /// <summary>
+    /// After a restart in the middle of a height, re-enters the last round the guard signed in, re-signs the identical
+    /// votes it recorded for that round and the one before (peers may still wait for them: the originals may have been
+    /// lost with the process), and takes up the step they imply. Returns false when the guard holds nothing of this height.
+    /// </summary>
+    private bool ResumeFromGuard()
+    {
+        if (!IsValidator)
+        {
+            return false;
+        }
+
+        var records = new[] { ConsensusStep.Propose, ConsensusStep.Prevote, ConsensusStep.Precommit }
+            .Select(step => (Step: step, Record: _signer!.LastSigned(step)))
+            .Where(entry => entry.Record is not null && entry.Record.Height == _height)
+            .ToList();
+        if (records.Count == 0)
+        {
+            return false;
+        }
+
+        var round = records.Max(entry => entry.Record!.Round);
+        StartRound(round, resuming: true);
+        foreach (var (step, record) in records)
+        {
+            if (step == ConsensusStep.Propose || record!.Round + 1 < round)
+            {
+                continue;
+            }
+
+            var saved = _round;
+            _round = record.Round;
+            CastVote(step == ConsensusStep.Prevote ? VoteType.Prevote : VoteType.Precommit, record.BlockHash);
+            _round = saved;
+            if (record.Round == round && step > _step)
+            {
+                _step = step;
+            }
+        }
+
+        Progress();
+        return true;
     }
 
     private void EnterHeight(ulong height, ValidatorSet validators)
@@ -211,7 +258,7 @@ public sealed class TendermintEngine : IConsensusEngine
         {
             var validator = Validators.Find(vote.Validator);
             if (vote.Type == VoteType.Prevote && vote.Height == _height && vote.Round == saved.Round && vote.BlockHash == saved.BlockHash
-                && validator is not null && round.Prevotes.Find(vote.Validator) is null && VerifyVote(vote, validator))
+                && validator is not null && !round.Prevotes.Contains(vote.Validator, vote.BlockHash) && VerifyVote(vote, validator))
             {
                 round.Prevotes.Add(vote, validator.Power);
             }
@@ -246,7 +293,7 @@ public sealed class TendermintEngine : IConsensusEngine
     private ulong SkipPower => Validators.TotalPower - Validators.QuorumPower + 1;
 
     // StartRound(round) of the paper; the proposer re-proposes its valid block with its proof of lock, or asks for a new one.
-    private void StartRound(uint round)
+    private void StartRound(uint round, bool resuming = false)
     {
         _heightStarted = true;
         _round = round;
@@ -256,7 +303,7 @@ public sealed class TendermintEngine : IConsensusEngine
         Emit(new ScheduleTimeout(_height, round, ConsensusStep.Propose, _options.TimeoutFor(ConsensusStep.Propose, round)));
         if (IsValidator && Schedule.ProposerOf(_height, round) == _signer!.ValidatorId)
         {
-            if (_validValue is { } valid)
+            if (_validValue is { } valid && _validRound < (long)round)
             {
                 SignAndBroadcastProposal(valid, _validRound);
             }
@@ -267,7 +314,10 @@ public sealed class TendermintEngine : IConsensusEngine
             }
         }
 
-        Progress();
+        if (!resuming)
+        {
+            Progress();
+        }
     }
 
     private void OnProposalBuilt(ProposalBuilt built)
@@ -367,21 +417,9 @@ public sealed class TendermintEngine : IConsensusEngine
         }
 
         var tally = vote.Type == VoteType.Prevote ? Rounds(vote.Round).Prevotes : Rounds(vote.Round).Precommits;
-        var existing = tally.Find(vote.Validator);
-        if (existing is not null)
+        if (tally.Contains(vote.Validator, vote.BlockHash))
         {
-            if (existing.BlockHash != vote.BlockHash)
-            {
-                if (!VerifyVote(vote, validator))
-                {
-                    Emit(new PeerMisbehaved(from, $"bad signature on a vote by {vote.Validator.ToShortString()}"));
-                }
-                else if (_evidenceReported.Add((vote.Validator, vote.Round, (int)vote.Type)))
-                {
-                    Emit(new EvidenceFound(new DoubleVoteEvidence(existing, vote)));
-                }
-            }
-
+            // The same vote again (a rebroadcast, a relay, a duplicate): nothing to verify.
             return;
         }
 
@@ -391,7 +429,12 @@ public sealed class TendermintEngine : IConsensusEngine
             return;
         }
 
-        tally.Add(vote, validator.Power);
+        var first = tally.Find(vote.Validator);
+        if (tally.Add(vote, validator.Power) == TallyResult.Conflicting && _evidenceReported.Add((vote.Validator, vote.Round, (int)vote.Type)))
+        {
+            Emit(new EvidenceFound(new DoubleVoteEvidence(first!, vote)));
+        }
+
         NoteRound(vote.Validator, vote.Round);
         JoinHeight();
         Progress();
@@ -577,14 +620,18 @@ public sealed class TendermintEngine : IConsensusEngine
             }
         }
 
-        if (state.OwnPrevote is { } prevote)
+        // Own votes of this round and the one before: a peer still in the previous round may wait for them.
+        foreach (var round in _round > 0 && _rounds.TryGetValue(_round - 1, out var previous) ? new[] { previous, state } : [state])
         {
-            Emit(new BroadcastVote(prevote));
-        }
+            if (round.OwnPrevote is { } prevote)
+            {
+                Emit(new BroadcastVote(prevote));
+            }
 
-        if (state.OwnPrecommit is { } precommit)
-        {
-            Emit(new BroadcastVote(precommit));
+            if (round.OwnPrecommit is { } precommit)
+            {
+                Emit(new BroadcastVote(precommit));
+            }
         }
     }
 
@@ -752,10 +799,7 @@ public sealed class TendermintEngine : IConsensusEngine
         var vote = new SignedVote(_signer.ValidatorId, type, _height, _round, blockHash, signature);
         var state = Rounds(_round);
         var tally = type == VoteType.Prevote ? state.Prevotes : state.Precommits;
-        if (tally.Find(vote.Validator) is null)
-        {
-            tally.Add(vote, Validators.Find(vote.Validator)!.Power);
-        }
+        tally.Add(vote, Validators.Find(vote.Validator)!.Power);
 
         if (type == VoteType.Prevote)
         {

@@ -125,7 +125,7 @@ internal sealed class Simulation
                 _now = at.Time;
                 if (_now > _healTime + LivenessBound)
                 {
-                    var heights = string.Join(", ", Honest.Select(n => $"{n.Index}:{n.Ledger.Height}"));
+                    var heights = string.Join(", ", Honest.Select(n => $"node {n.Index}: height {n.Ledger.Height}, engine {n.Engine?.Height}/{n.Engine?.Round}/{n.Engine?.Step}, locked {n.Engine?.LockedRound}, valid {n.Engine?.ValidRound}, guard refusals {n.Signer.Refusals}"));
                     Fail($"liveness: honest nodes did not reach height {_target} within {LivenessBound / Second} s after the heal (heights {heights})");
                 }
 
