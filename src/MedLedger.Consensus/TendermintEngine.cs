@@ -582,6 +582,8 @@ public sealed class TendermintEngine : IConsensusEngine
             Dispatch(message);
         }
 
+        StartHeightIfDue();
+
         if (_highestHeightSeen > _height && !_decided)
         {
             Emit(new SyncNeeded(_height, _aheadPeer));

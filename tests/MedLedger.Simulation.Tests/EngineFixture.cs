@@ -57,7 +57,7 @@ internal sealed class EngineFixture
     public List<ConsensusOutput> Start(ConsensusLock? saved = null) => Handle(new EngineStarted(0, Validators, saved));
 
     public SignedVote Vote(int validator, VoteType type, ulong height, uint round, Hash block) =>
-        new(Ids[validator], type, height, round, block, _keys[validator].Sign(Consensus.Vote.EncodeSigningBytes(ChainId, type, height, round, block)));
+        new(Ids[validator], type, height, round, block, _keys[validator].Sign(Ledger.Vote.EncodeSigningBytes(ChainId, type, height, round, block)));
 
     public SignedProposal Proposal(int proposer, ulong height, uint round, Hash block, int proofOfLockRound = -1) =>
         new(Ids[proposer], height, round, block, proofOfLockRound, _keys[proposer].Sign(Consensus.Proposal.EncodeSigningBytes(ChainId, height, round, block, proofOfLockRound)));
@@ -81,5 +81,5 @@ internal sealed class EngineFixture
 
     /// <summary>The local validator's one vote of <paramref name="type"/> among <paramref name="outputs"/>.</summary>
     public SignedVote OwnVote(IEnumerable<ConsensusOutput> outputs, VoteType type) =>
-        Assert.Single(outputs.OfType<BroadcastVote>().Select(b => b.Vote).Where(v => v.Type == type && v.Validator == Ids[Local]));
+        Assert.Single(outputs.OfType<BroadcastVote>().Select(b => b.Vote), v => v.Type == type && v.Validator == Ids[Local]);
 }

@@ -14,11 +14,11 @@ public sealed class HonestFaultySimulationTests(ITestOutputHelper output)
 {
     [Fact]
     public void FourValidators_LossDelayDuplicationPartitionsCrashes_SafeAndLiveAfterHeal() =>
-        SimulationRunner.Run(output, new Scenario("n=4 honest, network faults and crashes", 4, [], NetworkFaults: true, Crashes: true), 1, 20);
+        SimulationRunner.Run(output, new Scenario("n=4 honest, network faults and crashes", 4, [], NetworkFaults: true, Crashes: true), 1, 250);
 
     [Fact]
     public void SevenValidators_LossDelayDuplicationPartitionsCrashes_SafeAndLiveAfterHeal() =>
-        SimulationRunner.Run(output, new Scenario("n=7 honest, network faults and crashes", 7, [], NetworkFaults: true, Crashes: true), 10_001, 20);
+        SimulationRunner.Run(output, new Scenario("n=7 honest, network faults and crashes", 7, [], NetworkFaults: true, Crashes: true), 10_001, 50);
 }
 
 /// <summary>One Byzantine validator of four (f = 1), on a faulty network with crashes of honest nodes.</summary>
@@ -26,19 +26,19 @@ public sealed class ByzantineSimulationTests(ITestOutputHelper output)
 {
     [Fact]
     public void SilentValidator_OneOfFour_SafeAndLive() =>
-        SimulationRunner.Run(output, new Scenario("n=4, silent validator", 4, [Behaviour.Silent], NetworkFaults: true, Crashes: true), 20_001, 20);
+        SimulationRunner.Run(output, new Scenario("n=4, silent validator", 4, [Behaviour.Silent], NetworkFaults: true, Crashes: true), 20_001, 150);
 
     [Fact]
     public void DoubleVotingValidator_OneOfFour_SafeLiveAndReported() =>
-        SimulationRunner.Run(output, new Scenario("n=4, double-voting validator", 4, [Behaviour.DoubleVoter], NetworkFaults: true, Crashes: true), 30_001, 20);
+        SimulationRunner.Run(output, new Scenario("n=4, double-voting validator", 4, [Behaviour.DoubleVoter], NetworkFaults: true, Crashes: true), 30_001, 150);
 
     [Fact]
     public void EquivocatingProposer_OneOfFour_SafeAndLive() =>
-        SimulationRunner.Run(output, new Scenario("n=4, equivocating proposer", 4, [Behaviour.EquivocatingProposer], NetworkFaults: true, Crashes: true), 40_001, 20);
+        SimulationRunner.Run(output, new Scenario("n=4, equivocating proposer", 4, [Behaviour.EquivocatingProposer], NetworkFaults: true, Crashes: true), 40_001, 150);
 
     [Fact]
     public void InvalidBlockProposer_OneOfFour_SafeAndLive() =>
-        SimulationRunner.Run(output, new Scenario("n=4, invalid-block proposer", 4, [Behaviour.InvalidBlockProposer], NetworkFaults: true, Crashes: true), 50_001, 20);
+        SimulationRunner.Run(output, new Scenario("n=4, invalid-block proposer", 4, [Behaviour.InvalidBlockProposer], NetworkFaults: true, Crashes: true), 50_001, 150);
 }
 
 /// <summary>Two Byzantine validators of seven (f = 2), of different kinds, with network faults and crashes.</summary>
@@ -46,9 +46,9 @@ public sealed class SevenValidatorByzantineSimulationTests(ITestOutputHelper out
 {
     [Fact]
     public void DoubleVoterAndEquivocatingProposer_TwoOfSeven_SafeAndLive() =>
-        SimulationRunner.Run(output, new Scenario("n=7, double voter + equivocating proposer", 7, [Behaviour.DoubleVoter, Behaviour.EquivocatingProposer], NetworkFaults: true, Crashes: true), 60_001, 20);
+        SimulationRunner.Run(output, new Scenario("n=7, double voter + equivocating proposer", 7, [Behaviour.DoubleVoter, Behaviour.EquivocatingProposer], NetworkFaults: true, Crashes: true), 60_001, 50);
 
     [Fact]
     public void SilentAndInvalidBlockProposer_TwoOfSeven_SafeAndLive() =>
-        SimulationRunner.Run(output, new Scenario("n=7, silent + invalid-block proposer", 7, [Behaviour.Silent, Behaviour.InvalidBlockProposer], NetworkFaults: true, Crashes: true), 70_001, 20);
+        SimulationRunner.Run(output, new Scenario("n=7, silent + invalid-block proposer", 7, [Behaviour.Silent, Behaviour.InvalidBlockProposer], NetworkFaults: true, Crashes: true), 70_001, 50);
 }
