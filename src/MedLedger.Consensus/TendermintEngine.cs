@@ -199,6 +199,13 @@ public sealed class TendermintEngine : IConsensusEngine
                 continue;
             }
 
+            // A precommit for a block is re-sent only with its saved lock: without one, the process died between the
+            // guard's record and saving the lock, so that precommit never left, and sending it unlocked would be unsafe.
+            if (step == ConsensusStep.Precommit && !record.BlockHash.IsZero && (_lockedValue != record.BlockHash || _lockedRound != record.Round))
+            {
+                continue;
+            }
+
             var saved = _round;
             _round = record.Round;
             CastVote(step == ConsensusStep.Prevote ? VoteType.Prevote : VoteType.Precommit, record.BlockHash);

@@ -173,6 +173,41 @@ public sealed class EngineInputTests
         Assert.Equal(refusals, before.Signer.Refusals);
     }
 
+    // Proves a precommit for a block that the guard recorded but whose lock was never saved (the process died between
+    // the two) is not re-sent after a restart, while the same precommit with its saved lock is.
+    [Fact]
+    public void Restart_PrecommitWithoutSavedLock_IsNotResent()
+    {
+        var before = new EngineFixture(local: 0);
+        before.Start();
+        before.Propose(0, BlockA);
+        var saved = Assert.Single(before.Votes(VoteType.Prevote, 0, BlockA, 1, 2).OfType<SaveLock>()).Lock;
+
+        var withoutLock = new EngineFixture(local: 0, signer: before.Signer);
+        var resent = withoutLock.Start().OfType<BroadcastVote>().Select(b => b.Vote.Type).ToList();
+        Assert.Equal([VoteType.Prevote], resent);
+        Assert.Equal(-1, withoutLock.Engine.LockedRound);
+
+        var withLock = new EngineFixture(local: 0, signer: before.Signer);
+        var both = withLock.Start(saved).OfType<BroadcastVote>().Select(b => (b.Vote.Type, b.Vote.BlockHash)).ToList();
+        Assert.Equal([(VoteType.Prevote, BlockA), (VoteType.Precommit, BlockA)], both);
+    }
+
+    // Proves the engine also runs a one-validator chain: its own votes are a quorum, so a proposal commits in round 0.
+    [Fact]
+    public void OneValidator_CommitsItsProposalInRoundZero()
+    {
+        var key = SimulationChain.ValidatorKeys[0];
+        var validators = new ValidatorSet([new Validator(SimulationChain.KeyId(key), key.PublicKey.ToArray(), 10, "solo")]);
+        var engine = new TendermintEngine(new MemorySigner(key, EngineFixture.ChainId), EngineFixture.ChainId, EngineFixture.Suite);
+        Assert.DoesNotContain(engine.Handle(new EngineStarted(0, validators)), o => o is BuildProposal);
+        Assert.Contains(new BuildProposal(1, 0, AllowEmpty: true), engine.Handle(new TransactionsAvailable()));
+
+        var commit = Assert.Single(engine.Handle(new ProposalBuilt(1, 0, BlockA)).OfType<CommitBlock>());
+
+        Assert.Null(validators.VerifyCommit(EngineFixture.Suite, EngineFixture.ChainId, 1, BlockA, commit.Certificate));
+    }
+
     // Proves a non-voting verifier (no signer) signs nothing but follows the votes and commits the decided block.
     [Fact]
     public void Verifier_SignsNothing_ButCommits()
