@@ -21,7 +21,7 @@ public sealed class HonestFaultySimulationTests(ITestOutputHelper output)
         SimulationRunner.Run(output, new Scenario("n=7 honest, network faults and crashes", 7, [], NetworkFaults: true, Crashes: true), 10_001, 50);
 }
 
-/// <summary>One Byzantine validator of four (f = 1), on a faulty network with crashes of honest nodes.</summary>
+/// <summary>One Byzantine voter of four (f = 1), silent or double-voting, on a faulty network with crashes of honest nodes.</summary>
 public sealed class ByzantineSimulationTests(ITestOutputHelper output)
 {
     [Fact]
@@ -32,6 +32,11 @@ public sealed class ByzantineSimulationTests(ITestOutputHelper output)
     public void DoubleVotingValidator_OneOfFour_SafeLiveAndReported() =>
         SimulationRunner.Run(output, new Scenario("n=4, double-voting validator", 4, [Behaviour.DoubleVoter], NetworkFaults: true, Crashes: true), 30_001, 150);
 
+}
+
+/// <summary>One Byzantine proposer of four (f = 1) lying about blocks, on a faulty network with crashes of honest nodes.</summary>
+public sealed class ByzantineProposerSimulationTests(ITestOutputHelper output)
+{
     [Fact]
     public void EquivocatingProposer_OneOfFour_SafeAndLive() =>
         SimulationRunner.Run(output, new Scenario("n=4, equivocating proposer", 4, [Behaviour.EquivocatingProposer], NetworkFaults: true, Crashes: true), 40_001, 150);
