@@ -5,13 +5,15 @@ namespace MedLedger.Simulation.Tests;
 
 /// <summary>
 /// Runs a scenario over a range of seeds and reports every failing seed, not just the first. The environment variable
-/// <c>MEDLEDGER_SIM_SEED</c> replaces the range by that one seed, to replay a failure.
+/// <c>MEDLEDGER_SIM_SEED</c> replaces the range by that one seed, to replay a failure. With <c>expectEvidence</c>, the
+/// honest nodes must also have reported evidence in some seed of the range (not in every one: the network may lose
+/// either conflicting message); every report is checked in the run to accuse only Byzantine validators.
 /// </summary>
 internal static class SimulationRunner
 {
     public const string SeedVariable = "MEDLEDGER_SIM_SEED";
 
-    public static void Run(ITestOutputHelper output, Scenario scenario, int firstSeed, int count)
+    public static void Run(ITestOutputHelper output, Scenario scenario, int firstSeed, int count, bool expectEvidence = false)
     {
         var replay = Environment.GetEnvironmentVariable(SeedVariable);
         var seeds = string.IsNullOrWhiteSpace(replay)
@@ -47,5 +49,9 @@ internal static class SimulationRunner
         Assert.True(
             failures.Count == 0,
             $"{scenario.Name}: {failures.Count} of {seeds.Count} seeds failed: {string.Join(", ", failures.Select(f => f.Seed))}\nfirst failure: {failures.FirstOrDefault().Message}");
+        if (expectEvidence && string.IsNullOrWhiteSpace(replay))
+        {
+            Assert.True(evidence > 0, $"{scenario.Name}: no honest node reported the Byzantine validator's conflicting messages in seeds {seeds[0]}..{seeds[^1]}");
+        }
     }
 }

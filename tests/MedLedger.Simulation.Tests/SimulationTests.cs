@@ -30,16 +30,15 @@ public sealed class ByzantineSimulationTests(ITestOutputHelper output)
 
     [Fact]
     public void DoubleVotingValidator_OneOfFour_SafeLiveAndReported() =>
-        SimulationRunner.Run(output, new Scenario("n=4, double-voting validator", 4, [Behaviour.DoubleVoter], NetworkFaults: true, Crashes: true), 30_001, 150);
-
+        SimulationRunner.Run(output, new Scenario("n=4, double-voting validator", 4, [Behaviour.DoubleVoter], NetworkFaults: true, Crashes: true), 30_001, 150, expectEvidence: true);
 }
 
 /// <summary>One Byzantine proposer of four (f = 1) lying about blocks, on a faulty network with crashes of honest nodes.</summary>
 public sealed class ByzantineProposerSimulationTests(ITestOutputHelper output)
 {
     [Fact]
-    public void EquivocatingProposer_OneOfFour_SafeAndLive() =>
-        SimulationRunner.Run(output, new Scenario("n=4, equivocating proposer", 4, [Behaviour.EquivocatingProposer], NetworkFaults: true, Crashes: true), 40_001, 150);
+    public void EquivocatingProposer_OneOfFour_SafeLiveAndReported() =>
+        SimulationRunner.Run(output, new Scenario("n=4, equivocating proposer", 4, [Behaviour.EquivocatingProposer], NetworkFaults: true, Crashes: true), 40_001, 150, expectEvidence: true);
 
     [Fact]
     public void InvalidBlockProposer_OneOfFour_SafeAndLive() =>
@@ -50,8 +49,8 @@ public sealed class ByzantineProposerSimulationTests(ITestOutputHelper output)
 public sealed class SevenValidatorByzantineSimulationTests(ITestOutputHelper output)
 {
     [Fact]
-    public void DoubleVoterAndEquivocatingProposer_TwoOfSeven_SafeAndLive() =>
-        SimulationRunner.Run(output, new Scenario("n=7, double voter + equivocating proposer", 7, [Behaviour.DoubleVoter, Behaviour.EquivocatingProposer], NetworkFaults: true, Crashes: true), 60_001, 50);
+    public void DoubleVoterAndEquivocatingProposer_TwoOfSeven_SafeLiveAndReported() =>
+        SimulationRunner.Run(output, new Scenario("n=7, double voter + equivocating proposer", 7, [Behaviour.DoubleVoter, Behaviour.EquivocatingProposer], NetworkFaults: true, Crashes: true), 60_001, 50, expectEvidence: true);
 
     [Fact]
     public void SilentAndInvalidBlockProposer_TwoOfSeven_SafeAndLive() =>
