@@ -198,3 +198,20 @@ public sealed record DeidentifiedRequest(string? Category, int? K, int? Limit);
 /// <param name="K">The k applied.</param>
 /// <param name="Tiers">The tiers the policy released.</param>
 public sealed record DeidentifiedResponse(IReadOnlyList<System.Text.Json.JsonElement> Records, int Suppressed, int K, IReadOnlyList<string> Tiers);
+
+/// <summary>
+/// <c>POST /api/v1/custody/pseudonyms</c>: a custodial patient asks their home node for a new pseudonym for a
+/// relationship with another institution (SPEC F5). The node adds a fresh key to the patient's vault (re-sealed under
+/// the same passphrase) and to their EMPI entry; a doctor or org admin of <paramref name="Organisation"/> then
+/// registers the returned key on chain as a patient of that organisation.
+/// </summary>
+/// <param name="Username">The patient's login name at the home node.</param>
+/// <param name="Passphrase">Their passphrase.</param>
+/// <param name="Organisation">The institution the pseudonym is for.</param>
+public sealed record PseudonymRequest(string Username, string Passphrase, string Organisation);
+
+/// <summary>The new pseudonym's key.</summary>
+/// <param name="PublicKey">Public key, hex.</param>
+/// <param name="KeyId">Key id (= the pseudonym's user id), hex.</param>
+/// <param name="Organisation">The institution it is for.</param>
+public sealed record PseudonymResponse(string PublicKey, string KeyId, string Organisation);

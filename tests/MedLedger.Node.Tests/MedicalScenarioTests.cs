@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
 using MedLedger.Client;
+using MedLedger.Crypto;
 using MedLedger.Ledger;
 using MedLedger.Sharing.Demo;
 
@@ -77,5 +79,46 @@ public sealed class MedicalScenarioTests(MedicalNodeFixture fixture) : IClassFix
         // The patient still reads their own record, every tier.
         var own = await patientClient.ReadRecordAsync(recordId, AccessPurpose.Treatment, MedicalTestNode.Merge);
         Assert.Equal(read.Merged, own.Merged);
+    }
+
+    [Fact]
+    public async Task SecondInstitution_GetsItsOwnPseudonym_FoundInTheEmpiOnlyUnderGrant()
+    {
+        var homeDoctor = Node.ClientFor(await Node.RegisterAsync(MedicalTestNode.StMary, AccountRole.Doctor, "Dr Home"));
+        var otherKey = await Node.RegisterAsync(MedicalTestNode.Harbor, AccountRole.Doctor, "Dr Elsewhere");
+        var other = Node.ClientFor(otherKey);
+        var (_, homePseudonym) = await Node.EnrolPatientAsync(homeDoctor, MedicalTestNode.StMary, "two.institutions", "NID-TWO-1");
+
+        // Before any grant the other hospital's doctor finds nobody; the search is logged.
+        Assert.Empty((await other.SearchPatientsAsync(new EmpiSearchRequest("NID-TWO-1", null, null, null))).Matches);
+
+        using var added = await Node.Anonymous.PostAsJsonAsync("api/v1/custody/pseudonyms", new PseudonymRequest("two.institutions", "two.institutions passphrase", MedicalTestNode.Harbor));
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var pseudonym = (await added.Content.ReadFromJsonAsync<PseudonymResponse>())!;
+        Assert.NotEqual(homePseudonym.ToString(), pseudonym.KeyId);
+        var factory = await other.GetTransactionFactoryAsync();
+        Assert.Equal("committed", (await other.SubmitAsync(factory.RegisterUser(Convert.FromHexString(pseudonym.PublicKey), AccountRole.Patient, MedicalTestNode.Harbor, string.Empty))).Status);
+
+        using var export = await Node.Anonymous.PostAsJsonAsync("api/v1/custody/export", new VaultExportRequest("two.institutions", "two.institutions passphrase"));
+        var vault = (await export.Content.ReadFromJsonAsync<VaultExportResponse>())!;
+        var keys = KeyVault.Open(Node.Suite, Convert.FromBase64String(vault.Vault), "two.institutions passphrase");
+        Assert.Equal(2, keys.Count);
+        using var harborKey = keys.Single(k => Node.Suite.Hash(k.PublicKey.Span).ToString() == pseudonym.KeyId);
+        keys.Single(k => k != harborKey).Dispose();
+        var harborPseudonym = Node.Suite.Hash(harborKey.PublicKey.Span);
+
+        // The harbor relationship's records live under the harbor pseudonym, with harbor as their holder.
+        var recordId = await Node.WriteRecordAsync(other, harborKey, harborPseudonym, SyntheticPatients.GeneratePatient(5, 1).Records[0].Json.ToArray(), SyntheticPatients.GeneratePatient(5, 1).Records[0].Category);
+        var patientAtHarbor = Node.ClientFor(harborKey);
+        var own = await patientAtHarbor.ReadRecordAsync(recordId);
+        Assert.Equal(MedicalTestNode.Harbor, own.Record.Organisation);
+        Assert.Equal(harborPseudonym.ToString(), own.Record.Patient);
+
+        // Once the patient grants the harbor doctor, the EMPI returns exactly the granted pseudonym, not the home one.
+        var patientFactory = await patientAtHarbor.GetTransactionFactoryAsync();
+        var now = DateTimeOffset.UtcNow;
+        await patientAtHarbor.SubmitAsync(patientFactory.GrantConsent(new ConsentGrantPayload(harborPseudonym, GrantActor.ForUser(Node.Suite.Hash(otherKey.PublicKey.Span)), GrantActions.Read, AccessPurpose.Treatment, [], [SensitivityTier.GeneralClinical], [], now.AddMinutes(-1).ToUnixTimeMilliseconds(), now.AddHours(1).ToUnixTimeMilliseconds())));
+        var found = await other.SearchPatientsAsync(new EmpiSearchRequest("NID-TWO-1", null, null, null));
+        Assert.Equal([pseudonym.KeyId], found.Matches.Select(m => m.Pseudonym).ToArray());
     }
 }

@@ -66,6 +66,14 @@ public static class MedicalEndpoints
             .WithName("ExportVault").Accepts<VaultExportRequest>("application/json").Produces<VaultExportResponse>().ProducesProblem(401).ProducesProblem(429)
             .WithSummary("A custodial user takes their sealed key vault (passphrase required).");
 
+        api.MapPost("/custody/pseudonyms", async (HttpContext context, CustodyService custody) =>
+            {
+                var request = await JsonSerializer.DeserializeAsync<PseudonymRequest>(context.Request.Body, JsonOptions, context.RequestAborted).ConfigureAwait(false);
+                return request is null ? Malformed("The body is not a pseudonym request.") : ToResult(await custody.AddPseudonymAsync(request, context.RequestAborted).ConfigureAwait(false), created: true);
+            })
+            .WithName("AddPseudonym").Accepts<PseudonymRequest>("application/json").Produces<PseudonymResponse>(201).ProducesProblem(401).ProducesProblem(403)
+            .WithSummary("A custodial patient adds a pseudonym for a new institution relationship (passphrase required).");
+
         api.MapPost("/records", (HttpContext context, string? wait, Gate gate, RecordService records) => gate.RunAsync(context, AccessAction.Write, Hash.Zero, Hash.Zero, async caller =>
             {
                 if (wait is not null and not "commit")

@@ -167,6 +167,53 @@ public sealed class CustodyService
         }
     }
 
+    /// <summary>Adds a pseudonym for a new institution relationship to a custodial patient's vault and EMPI entry.</summary>
+    public async Task<ServiceResult<PseudonymResponse>> AddPseudonymAsync(PseudonymRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var organisation = _ledger.GetOrganisation(request.Organisation ?? string.Empty);
+        if (organisation is null || organisation.Status != OrganisationStatus.Active || organisation.Kind is not (OrganisationKind.Hospital or OrganisationKind.Clinic or OrganisationKind.ElderlyCare))
+        {
+            return ServiceResult.Fail<PseudonymResponse>(StatusCodes.Status400BadRequest, "Malformed", "The organisation is not an active hospital, clinic or care home.");
+        }
+
+        var unlocked = await UnlockAsync(request.Username, request.Passphrase, cancellationToken).ConfigureAwait(false);
+        if (!unlocked.IsSuccess)
+        {
+            return ServiceResult.Fail<PseudonymResponse>(unlocked.Status, unlocked.Code, unlocked.Detail);
+        }
+
+        var (account, keys) = (unlocked.Value!.Account, unlocked.Value.Keys.ToList());
+        try
+        {
+            var empi = _store.FindEmpiEntryByPseudonym(account.UserId);
+            if (account.Role != AccountRole.Patient || empi is null)
+            {
+                return ServiceResult.Fail<PseudonymResponse>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "Only custodial patients of this home node add pseudonyms.");
+            }
+
+            if (keys.Count >= KeyVault.MaxKeys)
+            {
+                return ServiceResult.Fail<PseudonymResponse>(StatusCodes.Status409Conflict, "TooManyPseudonyms", $"A vault holds at most {KeyVault.MaxKeys} keys.");
+            }
+
+            var fresh = _ledger.Suite.GenerateSigningKey();
+            keys.Add(fresh);
+            var vault = await Task.Run(() => KeyVault.Seal(_ledger.Suite, keys, request.Passphrase), cancellationToken).ConfigureAwait(false);
+            var keyId = _ledger.Suite.Hash(fresh.PublicKey.Span);
+            _store.UpdateVault(account.Username, vault);
+            _store.PutEmpiEntry(empi with { Pseudonyms = [.. empi.Pseudonyms, keyId] });
+            return ServiceResult.Ok(new PseudonymResponse(Convert.ToHexStringLower(fresh.PublicKey.Span), keyId.ToString(), organisation.Id));
+        }
+        finally
+        {
+            foreach (var key in keys)
+            {
+                key.Dispose();
+            }
+        }
+    }
+
     /// <summary>Releases the sealed vault to its owner, who proves the passphrase (SPEC F4: exportable keys).</summary>
     public async Task<ServiceResult<VaultExportResponse>> ExportAsync(VaultExportRequest request, CancellationToken cancellationToken)
     {
