@@ -119,6 +119,11 @@ internal static class MedicalCli
             await error.WriteLineAsync($"medledger: integrity check failed: {OneLine(exception.Message)}").ConfigureAwait(false);
             return IntegrityFailure;
         }
+        catch (MedLedger.Sharing.Fhir.FhirValidationException exception)
+        {
+            await error.WriteLineAsync($"medledger: not valid FHIR R4 ({exception.Code}): {OneLine(exception.Message)}").ConfigureAwait(false);
+            return CliErrors.Failure;
+        }
         catch (HttpRequestException exception)
         {
             await error.WriteLineAsync($"medledger: cannot reach the node: {OneLine(exception.Message)}").ConfigureAwait(false);

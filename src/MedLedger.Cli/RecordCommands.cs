@@ -105,8 +105,8 @@ internal static class RecordCommands
             var readPurpose = MedicalCli.ParseName<AccessPurpose>(parse.GetValue(purpose), "--purpose");
             var outFile = parse.GetValue(output);
             using var session = user.Connect(parse, node, key, environment);
-            var read = await session.Client.ReadRecordAsync(recordId, readPurpose, RecordTiers.Merge, cancellationToken).ConfigureAwait(false);
-            var content = read.Merged ?? Content(read.Parts);
+            var read = await session.Client.ReadRecordAsync(recordId, readPurpose, merge: null, cancellationToken).ConfigureAwait(false);
+            var content = MergedOrParts(read.Parts);
             if (outFile is not null)
             {
                 SecureFile.WriteAllBytes(outFile.FullName, content);
@@ -129,6 +129,20 @@ internal static class RecordCommands
             return 0;
         }));
         return command;
+    }
+
+    // The tiers recombined into one FHIR document; parts that do not form one (a record written by other software)
+    // are shown as they are, since they are verified against their anchors either way.
+    private static byte[] MergedOrParts(IReadOnlyDictionary<SensitivityTier, byte[]> parts)
+    {
+        try
+        {
+            return RecordTiers.Merge(parts);
+        }
+        catch (Exception exception) when (exception is MedLedger.Sharing.Fhir.FhirValidationException or ArgumentException)
+        {
+            return Content(parts);
+        }
     }
 
     private static Command CreateList(CliEnvironment environment)
