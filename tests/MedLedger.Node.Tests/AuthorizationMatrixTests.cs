@@ -120,6 +120,31 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixFixture fixture,
         Assert.DoesNotContain((await stMary.GetAccessLogAsync(new AccessLogQuery(RecordId: World.OtherRecord))).Entries, e => e.Sequence == entry.Sequence);
     }
 
+    [Fact(Skip = "Known issue (docs/authorization.md, 'Known issues' 3): a refused grant listing or access-log query is answered 403 but not logged on chain, though SPEC F20 puts every failed attempt there. Unskip with the fix.")]
+    public async Task RefusedLookupsOfAPatientsGrantsAndLog_AreInThatPatientsAccessLog()
+    {
+        // 1. P2 asks for P's grants and for P's access log; both are refused.
+        var from = DateTimeOffset.UtcNow;
+        var other = World[MatrixActor.OtherPatient];
+        foreach (var path in new[] { $"api/v1/grants?patient={World.Patient}", $"api/v1/access-log?patient={World.Patient}" })
+        {
+            using var response = await other.Http.GetAsync(new Uri(path, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+
+        // 2. P sees both attempts in its access log as denied searches by P2 (entries of earlier runs are older than from).
+        using var patient = new MedLedgerUserClient(World[MatrixActor.Patient].Http, World.Suite, World[MatrixActor.Patient].Key!, World.ChainId);
+        var query = new AccessLogQuery(Patients: [World.Patient], Actor: other.KeyId, Outcome: AccessOutcome.Denied, Action: AccessAction.Search, From: from);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        int seen;
+        while ((seen = (await patient.GetAccessLogAsync(query)).Entries.Count(e => e.Reason == "roleNotPermitted")) < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(2, seen);
+    }
+
     /// <summary>Sends the row's request as the caller; returns the status, the problem code (if any) and the body.</summary>
     private async Task<Answer> SendAsync(MatrixRow row, MatrixCaller caller)
     {
