@@ -195,7 +195,7 @@ internal static class AuthorizationMatrixRows
     /// <summary>A transaction that claims to come from <paramref name="sender"/> (the one who may send it) with an empty signature.</summary>
     private static async Task<Transaction> UnsignedAsync(AuthorizationMatrixWorld world, Hash sender, TransactionType type, byte[] payload)
     {
-        var status = await world.Node.ClientFor(world.Node.Admins[MedicalTestNode.StMary]).Node.GetStatusAsync();
+        var status = await world.Public.GetStatusAsync();
         return Transaction.FromParts(world.ChainId, type, sender, await world.LastNonceAsync(sender) + 1, status.Height + 100, payload, []);
     }
 

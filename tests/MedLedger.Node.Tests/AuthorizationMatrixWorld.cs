@@ -130,9 +130,13 @@ internal sealed class AuthorizationMatrixWorld : IDisposable
     {
         Node = node;
         ChainId = chainId;
+        Public = new MedLedgerClient(node.Anonymous);
     }
 
     public MedicalTestNode Node { get; }
+
+    /// <summary>The public routes, unsigned.</summary>
+    public MedLedgerClient Public { get; }
 
     public string ChainId { get; }
 
@@ -174,7 +178,7 @@ internal sealed class AuthorizationMatrixWorld : IDisposable
     public static async Task<AuthorizationMatrixWorld> BuildAsync(MedicalTestNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var status = await node.ClientFor(node.Admins[MedicalTestNode.StMary]).Node.GetStatusAsync();
+        var status = await new MedLedgerClient(node.Anonymous).GetStatusAsync();
         var world = new AuthorizationMatrixWorld(node, status.ChainId);
         try
         {
@@ -188,17 +192,16 @@ internal sealed class AuthorizationMatrixWorld : IDisposable
         }
     }
 
-    /// <summary>The factory of a registered key, with its nonce read from the chain.</summary>
+    /// <summary>A transaction factory for a key (registered or not), its last nonce read from the chain plus an offset.</summary>
     public async Task<TransactionFactory> FactoryAsync(ISigningKey key, ulong nonceOffset = 0)
     {
-        using var client = MedLedgerUserClient.Create(Node.Address, Suite, key);
-        var status = await client.Node.GetStatusAsync();
-        var account = await client.Node.GetAccountAsync(Suite.Hash(key.PublicKey.Span));
-        return new TransactionFactory(Suite, key, ChainId, (account?.Nonce ?? 0) + nonceOffset, status.Height);
+        ArgumentNullException.ThrowIfNull(key);
+        var status = await Public.GetStatusAsync();
+        return new TransactionFactory(Suite, key, ChainId, await LastNonceAsync(Suite.Hash(key.PublicKey.Span)) + nonceOffset, status.Height);
     }
 
     /// <summary>The last nonce the chain holds for a key (0 when unknown).</summary>
-    public async Task<ulong> LastNonceAsync(Hash keyId) => (await Node.ClientFor(Node.Admins[MedicalTestNode.StMary]).Node.GetAccountAsync(keyId))?.Nonce ?? 0;
+    public async Task<ulong> LastNonceAsync(Hash keyId) => (await Public.GetAccountAsync(keyId))?.Nonce ?? 0;
 
     public void Dispose()
     {
@@ -243,7 +246,7 @@ internal sealed class AuthorizationMatrixWorld : IDisposable
         Assert.Equal("committed", (await patientClient.SubmitAsync(grant)).Status);
         Grant = grant.ComputeId(Suite);
 
-        var stMary = await patientClient.Node.GetOrganisationAsync(MedicalTestNode.StMary) ?? throw new InvalidOperationException("st-mary is not on chain.");
+        var stMary = await Public.GetOrganisationAsync(MedicalTestNode.StMary) ?? throw new InvalidOperationException("st-mary is not on chain.");
         StMaryEncryptionKey = Convert.FromHexString(stMary.EncryptionKey);
 
         // 5. The callers, each with its own signing HTTP client and transaction factory.
