@@ -118,8 +118,8 @@ internal static class AuthorizationMatrixRows
                 MatrixActor.Patient or MatrixActor.GrantedDoctor => Ok,
                 MatrixActor.AuthorDoctor or MatrixActor.UngrantedDoctor or MatrixActor.Insurer => NoGrant,
 
-                // Known issue: roles that never list a patient's records are told "NoGrant", as if a grant would help.
-                _ => MatrixCell.Deny(403, "RoleNotPermitted", knownIssueCode: "NoGrant"),
+                // Roles that never list another patient's records are told so (not "NoGrant").
+                _ => RoleNotPermitted,
             }),
             (w, _, body) => body.GetProperty("records").EnumerateArray().Any(r => r.GetProperty("recordId").GetString() == w.Record.ToString()) ? null : "R is not listed"),
         new("GET", "/api/v1/records", "(?author=D1)", (w, _) => Get($"api/v1/records?author={w[MatrixActor.AuthorDoctor].KeyId}"),
@@ -144,6 +144,17 @@ internal static class AuthorizationMatrixRows
         new("POST", "/api/v1/empi/search", "(P's national id)", (_, _) => Post("api/v1/empi/search", new EmpiSearchRequest(AuthorizationMatrixWorld.PatientNationalId, null, null, null)),
             Signed(actor => actor is MatrixActor.AuthorDoctor or MatrixActor.GrantedDoctor or MatrixActor.UngrantedDoctor ? Ok : RoleNotPermitted),
             CheckEmpi),
+        new("GET", "/api/v1/grants/{grantId}/fhir", "(D2's grant from P)", (w, _) => Get($"api/v1/grants/{w.Grant}/fhir"),
+            Signed(actor => actor is MatrixActor.Patient or MatrixActor.GrantedDoctor or MatrixActor.Auditor ? Ok : RoleNotPermitted),
+            (_, _, body) => body.GetProperty("resourceType").GetString() == "Consent" ? null : "not a FHIR Consent"),
+        new("GET", "/api/v1/access-log/fhir", string.Empty, (_, _) => Get("api/v1/access-log/fhir"), Signed(_ => Ok),
+            (_, _, body) => body.GetProperty("resourceType").GetString() == "Bundle" ? null : "not a FHIR Bundle"),
+        new("POST", "/api/v1/research/deidentified", "(all categories, k = 2)", (_, _) => Post("api/v1/research/deidentified", new DeidentifiedRequest(null, 2, 100)),
+            Signed(actor => actor is MatrixActor.Researcher ? Ok : RoleNotPermitted),
+            (_, _, body) => body.GetProperty("tiers").EnumerateArray().All(t => t.GetString() == "generalClinical") ? null : "a tier other than general clinical was released"),
+        new("POST", "/api/v1/custody/pseudonyms", "(P2's vault, for harbor)", (_, c) => Post("api/v1/custody/pseudonyms", new PseudonymRequest(AuthorizationMatrixWorld.OtherPatientUsername, PassphraseOf(c.Actor), MedicalTestNode.Harbor)),
+            actor => actor == MatrixActor.OtherPatient ? Created : InvalidCredentials,
+            (_, _, body) => body.GetProperty("organisation").GetString() == MedicalTestNode.Harbor ? null : "the pseudonym is not for harbor"),
         new("POST", "/api/v1/audit/integrity", string.Empty, (_, _) => Task.FromResult(new HttpRequestMessage(HttpMethod.Post, "api/v1/audit/integrity")),
             Signed(actor => actor is MatrixActor.Auditor or MatrixActor.StMaryAdmin or MatrixActor.HarborAdmin or MatrixActor.NodeKey ? Ok : RoleNotPermitted),
             (_, _, body) => body.GetProperty("checked").GetInt32() >= 2 && body.GetProperty("failures").GetArrayLength() == 0 ? null : "fewer than two blobs checked, or failures"),

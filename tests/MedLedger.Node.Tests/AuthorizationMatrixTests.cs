@@ -85,7 +85,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixFixture fixture,
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} cell(s) differ from the matrix:\n{string.Join("\n", mismatches)}");
     }
 
-    [Fact(Skip = "Known issue (docs/authorization.md, 'Known issues' 1): RecordService.ListAsync answers code NoGrant to roles that can never list a patient's records, though it logs RoleNotPermitted. Unskip with the fix.")]
+    [Fact]
     public async Task ListingAPatientsRecords_ByARoleThatNeverLists_IsRefusedAsRoleNotPermitted()
     {
         // A patient who is not the one named, an org admin, an auditor, a researcher and the node's key cannot list P's
@@ -98,7 +98,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixFixture fixture,
         }
     }
 
-    [Fact(Skip = "Known issue (docs/authorization.md, 'Known issues' 2): ChainIndexer files every AccessLog entry under the organisation of the node that logged it, so on a node that holds several organisations a read of harbor's record is in st-mary's admin log and not in harbor's. Unskip with the fix.")]
+    [Fact]
     public async Task AReadOfAHarborRecord_IsInHarborsAdminLog_AndNotInStMarys()
     {
         // 1. D2 reads R2, the harbor record it wrote; this node (whose node account belongs to st-mary) logs the read.
@@ -120,7 +120,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixFixture fixture,
         Assert.DoesNotContain((await stMary.GetAccessLogAsync(new AccessLogQuery(RecordId: World.OtherRecord))).Entries, e => e.Sequence == entry.Sequence);
     }
 
-    [Fact(Skip = "Known issue (docs/authorization.md, 'Known issues' 3): a refused grant listing or access-log query is answered 403 but not logged on chain, though SPEC F20 puts every failed attempt there. Unskip with the fix.")]
+    [Fact]
     public async Task RefusedLookupsOfAPatientsGrantsAndLog_AreInThatPatientsAccessLog()
     {
         // 1. P2 asks for P's grants and for P's access log; both are refused.

@@ -139,8 +139,22 @@ public static class MedicalEndpoints
             .WithName("ListRecords").Produces<RecordListResponse>().ProducesProblem(403)
             .WithSummary("Records of patients (the patient, or someone they granted) or by an author (themself) (signed).");
 
-        api.MapGet("/grants", (HttpContext context, string? patient, Gate gate, QueryService queries) => gate.RunAsync(context, AccessAction.Search, Hash.Zero, Hash.Zero, caller =>
-                Task.FromResult(Hash.TryParse(patient, out var id) ? ToResult(queries.Grants(caller, id)) : Malformed("Name the patient: ?patient=<user id>."))))
+        api.MapGet("/grants", (HttpContext context, string? patient, Gate gate, QueryService queries, RecordService records) => gate.RunAsync(context, AccessAction.Search, Hash.Zero, Hash.Zero, async caller =>
+            {
+                if (!Hash.TryParse(patient, out var id))
+                {
+                    return Malformed("Name the patient: ?patient=<user id>.");
+                }
+
+                var result = queries.Grants(caller, id);
+                if (!result.IsSuccess)
+                {
+                    // SPEC F20: a refused look at a patient's grants is a failed attempt the patient sees.
+                    await records.LogAsync(caller, id, Hash.Zero, AccessAction.Search, AccessPurpose.None, AccessDenialReason.RoleNotPermitted, Hash.Zero, context.RequestAborted).ConfigureAwait(false);
+                }
+
+                return ToResult(result);
+            }))
             .WithName("ListGrants").Produces<GrantListResponse>().ProducesProblem(403).WithSummary("A patient's grants (the patient or an auditor; signed).");
 
         api.MapGet("/grants/{grantId}/fhir", (HttpContext context, string grantId, Gate gate, QueryService queries, TimeProvider clock) => gate.RunAsync(context, AccessAction.Search, Hash.Zero, Hash.Zero, caller =>
@@ -173,8 +187,23 @@ public static class MedicalEndpoints
             .WithName("ExportAccessLogAsFhir").Produces(200, contentType: "application/fhir+json").ProducesProblem(403)
             .WithSummary("The access log, scoped and filtered as /access-log, as a FHIR R4 Bundle of AuditEvents (signed).");
 
-        api.MapGet("/access-log", (HttpContext context, Gate gate, QueryService queries) => gate.RunAsync(context, AccessAction.Search, Hash.Zero, Hash.Zero, caller =>
-                Task.FromResult(ParseQuery(context.Request.Query, out var query, out var problem) ? ToResult(queries.AccessLog(caller, query)) : Malformed(problem))))
+        api.MapGet("/access-log", (HttpContext context, Gate gate, QueryService queries, RecordService records) => gate.RunAsync(context, AccessAction.Search, Hash.Zero, Hash.Zero, async caller =>
+            {
+                if (!ParseQuery(context.Request.Query, out var query, out var problem))
+                {
+                    return Malformed(problem);
+                }
+
+                var result = queries.AccessLog(caller, query);
+                if (!result.IsSuccess)
+                {
+                    // SPEC F20: a refused look at someone's access log is a failed attempt, logged against the patient it names.
+                    var patient = query.Patients?.FirstOrDefault(p => p != caller.UserId) ?? Hash.Zero;
+                    await records.LogAsync(caller, patient, query.RecordId ?? Hash.Zero, AccessAction.Search, AccessPurpose.Audit, AccessDenialReason.RoleNotPermitted, Hash.Zero, context.RequestAborted).ConfigureAwait(false);
+                }
+
+                return ToResult(result);
+            }))
             .WithName("QueryAccessLog").Produces<AccessLogResponse>().ProducesProblem(400).ProducesProblem(403)
             .WithSummary("The on-chain access log, scoped by role: a patient's own, an auditor's everyone's (signed).");
 

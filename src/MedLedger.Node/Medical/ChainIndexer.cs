@@ -120,7 +120,9 @@ public sealed partial class ChainIndexer : BackgroundService
                 case TransactionType.AccessLog:
                     foreach (var entry in AccessLogPayload.Decode(transaction.Payload.Span).Entries)
                     {
-                        accesses.Add((id, organisation, entry));
+                        // An entry belongs to the organisation whose data it is about — the record's holder, else the
+                        // patient's — not to whichever node logged it (a node may hold several organisations' records).
+                        accesses.Add((id, OrganisationOf(entry) ?? organisation, entry));
                     }
 
                     break;
@@ -129,6 +131,16 @@ public sealed partial class ChainIndexer : BackgroundService
 
         _ = _organisations;
         return new IndexBatch(block.Header.Height, records, erased, accesses);
+    }
+
+    private string? OrganisationOf(AccessLogEntry entry)
+    {
+        if (!entry.RecordId.IsZero && _ledger.GetRecord(entry.RecordId) is { } record)
+        {
+            return record.Organisation;
+        }
+
+        return entry.Patient.IsZero ? null : _ledger.GetAccount(_ledger.GetCurrentKey(entry.Patient))?.Organisation is { Length: > 0 } home ? home : null;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Erased record {RecordId}: its ciphertext and keys are destroyed here")]

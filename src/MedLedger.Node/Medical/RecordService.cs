@@ -258,8 +258,10 @@ public sealed class RecordService
             var granted = caller.Account.Role is AccountRole.Doctor or AccountRole.InsurerAgent && AccessPolicy.HasGrantInForce(_ledger.CommittedState, caller.KeyId, caller.Account, patient, now);
             if (!self && !granted)
             {
-                await LogAsync(caller, patient, Hash.Zero, AccessAction.Search, AccessPurpose.None, caller.Account.Role is AccountRole.Doctor or AccountRole.InsurerAgent ? AccessDenialReason.NoGrant : AccessDenialReason.RoleNotPermitted, Hash.Zero, cancellationToken).ConfigureAwait(false);
-                return ServiceResult.Fail<RecordListResponse>(StatusCodes.Status403Forbidden, "NoGrant", "Records are listed by the patient or by someone the patient granted access.");
+                // A doctor or insurer agent could be granted; any other role never lists another patient's records.
+                var reason = caller.Account.Role is AccountRole.Doctor or AccountRole.InsurerAgent ? AccessDenialReason.NoGrant : AccessDenialReason.RoleNotPermitted;
+                await LogAsync(caller, patient, Hash.Zero, AccessAction.Search, AccessPurpose.None, reason, Hash.Zero, cancellationToken).ConfigureAwait(false);
+                return ServiceResult.Fail<RecordListResponse>(StatusCodes.Status403Forbidden, reason.ToString(), "Records are listed by the patient or by someone the patient granted access.");
             }
         }
 
