@@ -24,6 +24,9 @@ internal static class BenchCommand
         {
             clients, transactions, warmup, batch, data, keep, json,
         };
+
+        // `bench records`: the medical record path (writes, authorised reads, the SQLite baseline).
+        bench.Subcommands.Add(BenchRecordsCommand.Create());
         bench.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
         {
             var settings = new BenchSettings(

@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using MedLedger.Client;
+using MedLedger.Core;
+using MedLedger.Ledger;
+using MedLedger.Sharing.Records;
+
+namespace MedLedger.Cli;
+
+/// <summary>
+/// The write phase of <c>medledger bench records</c>. Every writer is a doctor with one upload in flight (so its
+/// anchors reach the mempool in nonce order); per record it does what the SDK does — validate and split the FHIR
+/// bundle (<see cref="RecordTiers.Split"/>), seal every tier and wrap its data key for the patient and the hospital
+/// (<see cref="RecordWriter.Prepare"/>), have the patient co-sign (the patient's key is held here), sign the anchor
+/// transaction, and upload it (<see cref="MedLedgerUserClient.UploadRecordAsync"/>, the request signed by the SDK's
+/// handler) without waiting for the commit. Every n-th upload of a writer waits for its commit instead, to sample the
+/// latency to commit. The phase ends when every anchor is committed (the mempool is empty), and that wait counts.
+/// </summary>
+internal static class BenchRecordsWrites
+{
+    public const int StageSplit = 0;
+    public const int StageSeal = 1;
+    public const int StageConsent = 2;
+    public const int StageTransaction = 3;
+    public const int StageUpload = 4;
+
+    private const int MaxFailures = 100;
+    private const int SampledTransactions = 32;
+
+    public static async Task<WritePhaseResult> RunAsync(BenchRecordsWorld world, int total, int commitSample, int seed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        var writers = world.Consortium.Writers.Count;
+        var stages = new StageClock("FHIR validate and tier split", "seal tiers, wrap data keys, author signature", "patient consent signature", "anchor transaction signature", "upload: request signature, send, node checks, stores and admits");
+        var uploadLatencies = new double[total];
+        var commitLatencies = new double[total];
+        var commitLatenciesWithPrepare = new double[total];
+        Array.Fill(uploadLatencies, double.NaN);
+        Array.Fill(commitLatencies, double.NaN);
+        Array.Fill(commitLatenciesWithPrepare, double.NaN);
+        var written = new WrittenRecord?[total];
+        var failures = new FailureTally(MaxFailures);
+
+        var before = await world.Api.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+        var cpuBefore = BenchCpuSample.Take(world.Node);
+        var started = Stopwatch.GetTimestamp();
+        var offset = 0;
+        var tasks = new List<Task>(writers);
+        for (var w = 0; w < writers; w++)
+        {
+            var share = (total / writers) + (w < total % writers ? 1 : 0);
+            var slice = new WriterSlice(w, offset, share, commitSample, seed);
+            offset += share;
+            tasks.Add(Task.Run(() => WriteAsync(world, slice, stages, uploadLatencies, commitLatencies, commitLatenciesWithPrepare, written, failures, cancellationToken), cancellationToken));
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        var loadElapsed = Stopwatch.GetElapsedTime(started);
+
+        // The anchors of uploads that did not wait are committed when the mempool is empty (nothing else is sent now).
+        var after = await BenchRecordsWorld.WaitForEmptyMempoolAsync(world.Api, TimeSpan.FromMilliseconds(10), cancellationToken).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var cpu = BenchCpuSample.Take(world.Node).Since(cpuBefore);
+
+        var records = written.OfType<WrittenRecord>().ToList();
+        var blocks = await BenchRecordsWorld.CountBlockTransactionsAsync(world.Api, before.Height, after.Height, cancellationToken).ConfigureAwait(false);
+        var fault = await CheckAsync(world, records, failures.Count, blocks, after, cancellationToken).ConfigureAwait(false);
+        return new WritePhaseResult(
+            records,
+            failures.Count,
+            failures.Codes,
+            loadElapsed,
+            elapsed,
+            stages.MeanMicroseconds(),
+            LatencySummary.Of(uploadLatencies),
+            LatencySummary.Of(commitLatencies),
+            LatencySummary.Of(commitLatenciesWithPrepare),
+            blocks.Length,
+            blocks.Sum(),
+            cpu,
+            fault);
+    }
+
+    private static async Task WriteAsync(BenchRecordsWorld world, WriterSlice slice, StageClock stages, double[] uploadLatencies, double[] commitLatencies, double[] commitLatenciesWithPrepare, WrittenRecord?[] written, FailureTally failures, CancellationToken cancellationToken)
+    {
+        var consortium = world.Consortium;
+        var suite = consortium.Suite;
+        var writer = consortium.Writers[slice.Writer];
+        var client = world.WriterClients[slice.Writer];
+        var patients = Enumerable.Range(0, consortium.Patients.Count).Where(p => p % consortium.Writers.Count == slice.Writer).ToArray();
+        var random = new Random(HashCode.Combine(slice.Seed, slice.Writer, slice.Offset));
+        for (var k = 0; k < slice.Count; k++)
+        {
+            var index = slice.Offset + k;
+            var patientIndex = patients[(slice.Offset + k) % patients.Length];
+            var patient = consortium.Patients[patientIndex];
+            var document = world.Documents[random.Next(world.Documents.Count)];
+            var waitForCommit = slice.CommitSample > 0 && k % slice.CommitSample == slice.CommitSample - 1;
+
+            var began = Stopwatch.GetTimestamp();
+            var parts = RecordTiers.Split(document);
+            var at = stages.Add(StageSplit, began);
+            var draft = RecordWriter.Prepare(suite, writer.Key, BenchRecordsConsortium.ChainId, patient.KeyId, patient.Key.PublicKey.Span, BenchRecordsConsortium.Hospital, consortium.OrganisationKey, RecordCategory.Laboratory, parts, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            at = stages.Add(StageSeal, at);
+            draft = draft.SignConsent(suite, patient.Key);
+            at = stages.Add(StageConsent, at);
+            var request = draft.ToUploadRequest(writer.Factory.AnchorRecord(draft.Anchor));
+            var sent = stages.Add(StageTransaction, at);
+            RecordUploadResponse response;
+            try
+            {
+                response = await client.UploadRecordAsync(request, waitForCommit, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MedLedgerApiException exception)
+            {
+                failures.Add(exception.Code ?? ((int)exception.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                continue;
+            }
+
+            var answered = stages.Add(StageUpload, sent);
+            var latency = Stopwatch.GetElapsedTime(sent, answered).TotalMilliseconds;
+            if (waitForCommit)
+            {
+                if (response.Height is null)
+                {
+                    failures.Add("NotCommittedInTime");
+                    continue;
+                }
+
+                commitLatencies[index] = latency;
+                commitLatenciesWithPrepare[index] = Stopwatch.GetElapsedTime(began, answered).TotalMilliseconds;
+            }
+            else
+            {
+                uploadLatencies[index] = latency;
+            }
+
+            if (!string.Equals(response.RecordId, draft.RecordId.ToString(), StringComparison.OrdinalIgnoreCase))
+            {
+                throw new BenchmarkFailedException($"The node acknowledged record {response.RecordId} for an upload of {draft.RecordId}.");
+            }
+
+            written[index] = new WrittenRecord(draft.RecordId, patientIndex, draft.Anchor.Tiers.Count, response.TransactionId);
+        }
+    }
+
+    /// <summary>The node's blocks since the phase began hold exactly the written anchors; a sample is served committed.</summary>
+    private static async Task<string?> CheckAsync(BenchRecordsWorld world, List<WrittenRecord> records, int failed, int[] blocks, NodeStatus after, CancellationToken cancellationToken)
+    {
+        if (after.MempoolSize > 0)
+        {
+            return $"{after.MempoolSize} transaction(s) still wait in the mempool a minute after the last upload";
+        }
+
+        // A refused upload is logged on chain as a denied write, which adds an AccessLog transaction.
+        var inBlocks = blocks.Sum();
+        if (failed == 0 && inBlocks != records.Count)
+        {
+            return $"the new blocks hold {inBlocks} transactions, but {records.Count} anchors were uploaded";
+        }
+
+        for (var s = 0; s < Math.Min(SampledTransactions, records.Count); s++)
+        {
+            var record = records[Random.Shared.Next(records.Count)];
+            var served = await world.Api.GetTransactionAsync(Hash.Parse(record.TransactionId), cancellationToken).ConfigureAwait(false);
+            if (served is null || served.Status != "committed" || served.Proof is null)
+            {
+                return $"the anchor of record {record.RecordId} (transaction {record.TransactionId}) is not served as committed (status {served?.Status ?? "unknown"})";
+            }
+        }
+
+        return null;
+    }
+
+    private sealed record WriterSlice(int Writer, int Offset, int Count, int CommitSample, int Seed);
+}
+
+/// <summary>A record the benchmark wrote: id, patient (index into the consortium's patients), tier count, anchor id.</summary>
+internal sealed record WrittenRecord(Hash RecordId, int Patient, int Tiers, string TransactionId);
+
+/// <summary>What a write phase measured.</summary>
+internal sealed record WritePhaseResult(
+    IReadOnlyList<WrittenRecord> Records,
+    int Failed,
+    IReadOnlyDictionary<string, int> FailureCodes,
+    TimeSpan LoadElapsed,
+    TimeSpan Elapsed,
+    IReadOnlyList<StageTime> ClientStages,
+    LatencySummary UploadLatency,
+    LatencySummary CommitLatency,
+    LatencySummary CommitLatencyWithPrepare,
+    int Blocks,
+    int BlockTransactions,
+    BenchCpuUsage Cpu,
+    string? Fault);
+
+/// <summary>Refusals by code, thread-safe; more than the limit aborts the run (something is wrong, not slow).</summary>
+internal sealed class FailureTally(int limit)
+{
+    private readonly Lock _lock = new();
+    private readonly SortedDictionary<string, int> _codes = new(StringComparer.Ordinal);
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _codes.Values.Sum();
+            }
+        }
+    }
+
+    public IReadOnlyDictionary<string, int> Codes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new SortedDictionary<string, int>(_codes, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    public void Add(string code)
+    {
+        lock (_lock)
+        {
+            _codes[code] = _codes.GetValueOrDefault(code) + 1;
+            if (_codes.Values.Sum() > limit)
+            {
+                throw new BenchmarkFailedException($"More than {limit} requests were refused ({string.Join(", ", _codes.Select(pair => $"{pair.Key}: {pair.Value}"))}).");
+            }
+        }
+    }
+}
