@@ -14,11 +14,11 @@ internal static class BenchRecordsCommand
     public static Command Create()
     {
         var writers = new Option<int>("--writers") { Description = "Concurrent writing clients, each a doctor with one upload in flight.", DefaultValueFactory = _ => 16 };
-        var records = new Option<int>("--records") { Description = "Records written in the timed phase, over all writers.", DefaultValueFactory = _ => 20_000 };
+        var records = new Option<int>("--records") { Description = "Records written in the timed phase, over all writers.", DefaultValueFactory = _ => 10_000 };
         var warmupRecords = new Option<int>("--warmup-records") { Description = "Records written before the timed phase and not counted (they are read later).", DefaultValueFactory = _ => 2_000 };
         var patients = new Option<int>("--patients") { Description = "Patients (pseudonyms with locally held keys) the records are written for.", DefaultValueFactory = _ => 256 };
         var readers = new Option<int>("--readers") { Description = "Concurrent reading clients: half of them patients reading their own records, half doctors the patients granted.", DefaultValueFactory = _ => 32 };
-        var reads = new Option<int>("--reads") { Description = "Reads in each of the two timed read phases (fetch only; fetch, verify and decrypt).", DefaultValueFactory = _ => 40_000 };
+        var reads = new Option<int>("--reads") { Description = "Reads in each of the two timed read phases (fetch only; fetch, verify and decrypt).", DefaultValueFactory = _ => 20_000 };
         var warmupReads = new Option<int>("--warmup-reads") { Description = "Reads before the timed read phases, not counted.", DefaultValueFactory = _ => 5_000 };
         var commitSample = new Option<int>("--commit-sample") { Description = "Every n-th upload of each writer waits for its commit, to sample write latency to commit (0: none).", DefaultValueFactory = _ => 50 };
         var seed = new Option<int>("--seed") { Description = "Seed of the bundles and of the writers' and readers' choices.", DefaultValueFactory = _ => 1 };

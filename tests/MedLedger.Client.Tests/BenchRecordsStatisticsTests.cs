@@ -57,7 +57,7 @@ public sealed class BenchRecordsStatisticsTests
     public void Settings_ThatCannotRun_AreRefusedBeforeANodeStarts()
     {
         // Each case breaks one rule of an otherwise valid (the default) configuration.
-        var valid = new BenchRecordsSettings(16, 20_000, 2_000, 256, 32, 40_000, 5_000, 50, 1, null, false, false);
+        var valid = new BenchRecordsSettings(16, 10_000, 2_000, 256, 32, 20_000, 5_000, 50, 1, null, false, false);
         (string Name, BenchRecordsSettings Settings)[] cases =
         [
             ("no writers", valid with { Writers = 0 }),
@@ -78,6 +78,6 @@ public sealed class BenchRecordsStatisticsTests
     [Fact]
     public void DefaultSettings_AreValid()
     {
-        new BenchRecordsSettings(16, 20_000, 2_000, 256, 32, 40_000, 5_000, 50, 1, null, false, false).Validate();
+        new BenchRecordsSettings(16, 10_000, 2_000, 256, 32, 20_000, 5_000, 50, 1, null, false, false).Validate();
     }
 }
