@@ -20,6 +20,13 @@ public sealed class FhirContentValidator : IRecordContentValidator
 
         try
         {
+            // One tier is the whole document: validate it once (the merge would validate it twice more).
+            if (tiers.Count == 1)
+            {
+                FhirValidator.Validate(tiers.Values.Single());
+                return null;
+            }
+
             var merged = TierSplitter.Merge(tiers.Select(t => new TierPart(t.Key, t.Value)));
             FhirValidator.Validate(merged);
             return null;

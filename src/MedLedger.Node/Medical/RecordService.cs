@@ -127,6 +127,11 @@ public sealed class RecordService
             {
                 var dataKey = KeyWrap.Unwrap(Suite, orgKey, organisationEnvelope, RecordSealing.EnvelopeAssociatedData(anchor.RecordId, tierAnchor.Tier, orgKeyId));
                 plaintexts[tierAnchor.Tier] = RecordSealing.OpenTier(Suite, anchor.RecordId, tierAnchor.Tier, ciphertext, dataKey, tierAnchor.ContentAddress, tierAnchor.Commitment);
+
+                // Keep the organisation's copy in the static form (from and to the organisation's own key), so that a
+                // read opens it with the cached secret instead of a key agreement; KeyWrap.Unwrap opens either form.
+                var selfSecret = _organisations.StaticSecret(anchor.Organisation, orgKeyId, orgKey.PublicKey.Span);
+                organisationEnvelope = KeyWrap.WrapStatic(Suite, selfSecret, orgKey.PublicKey.Span, orgKey.PublicKey.Span, dataKey, RecordSealing.EnvelopeAssociatedData(anchor.RecordId, tierAnchor.Tier, orgKeyId));
                 System.Security.Cryptography.CryptographicOperations.ZeroMemory(dataKey);
             }
             catch (Exception exception) when (exception is CryptoException or RecordIntegrityException)
@@ -206,7 +211,10 @@ public sealed class RecordService
             byte[] dataKey;
             try
             {
-                dataKey = KeyWrap.Unwrap(Suite, orgKey, stored.OrganisationEnvelope, RecordSealing.EnvelopeAssociatedData(recordId, tier, orgKeyId));
+                var associated = RecordSealing.EnvelopeAssociatedData(recordId, tier, orgKeyId);
+                dataKey = stored.OrganisationEnvelope is [2, ..]
+                    ? KeyWrap.UnwrapWithSecret(Suite, _organisations.StaticSecret(record.Organisation, orgKeyId, orgKey.PublicKey.Span), orgKey.PublicKey.Span, stored.OrganisationEnvelope, associated)
+                    : KeyWrap.Unwrap(Suite, orgKey, stored.OrganisationEnvelope, associated);
             }
             catch (CryptoException)
             {
