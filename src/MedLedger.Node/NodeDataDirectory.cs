@@ -17,7 +17,7 @@ namespace MedLedger.Node;
 /// consensus/proposal      the consensus write-ahead record of the block being decided
 /// </code>
 /// </summary>
-public sealed class NodeDataDirectory
+public sealed partial class NodeDataDirectory
 {
     /// <summary>Environment variable that may carry the node key's passphrase.</summary>
     public const string PassphraseVariable = "MEDLEDGER_PASSPHRASE";
@@ -255,8 +255,12 @@ public sealed record AdministratorSeed(string Organisation, string Name, string 
 /// <summary>Choices for <see cref="NodeDataDirectory.InitializeConsortium"/>.</summary>
 public sealed record ConsortiumInitOptions(string NodeName, string ChainId, string Suite, string? Passphrase, int ApiPort, IReadOnlyList<OrganisationSeed> Organisations, IReadOnlyList<AdministratorSeed> Administrators, IReadOnlyList<PolicyRule> Policies);
 
-/// <summary>The contents of node.json: name, API port, and the member organisations whose records this node holds.</summary>
-public sealed record NodeSettings(string Name, int ApiPort, IReadOnlyList<string>? Organisations = null);
+/// <summary>
+/// The contents of node.json: name, API port, the member organisations whose records this node holds, and the peer
+/// network: the TCP port this node accepts peers on (0: no peer port, a single-node chain) and the addresses
+/// ("host:port") of peers it dials. Who may connect is decided by the on-chain node keys, not by this list.
+/// </summary>
+public sealed record NodeSettings(string Name, int ApiPort, IReadOnlyList<string>? Organisations = null, int PeerPort = 0, IReadOnlyList<string>? Peers = null);
 
 /// <summary>The node cannot start or be set up as asked; the message is a one-line reason for the operator.</summary>
 public sealed class NodeSetupException : Exception
