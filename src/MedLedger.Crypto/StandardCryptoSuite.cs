@@ -104,16 +104,10 @@ public sealed class StandardCryptoSuite : ICryptoSuite
             throw new CryptoException("The key does not belong to the standard suite.");
         }
 
-        if (!TryDecodePoint(peerPublicKey, out var point))
-        {
-            throw new CryptoException("The peer's public key is not a valid P-256 point.");
-        }
-
+        var peer = AgreementPeerCache.Get(peerPublicKey) ?? throw new CryptoException("The peer's public key is not a valid P-256 point.");
         try
         {
-            using var local = ECDiffieHellman.Create(ours.ExportParameters());
-            using var peer = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = point });
-            return local.DeriveKeyFromHash(peer.PublicKey, HashAlgorithmName.SHA256);
+            return ours.Agreement.DeriveKeyFromHash(peer, HashAlgorithmName.SHA256);
         }
         catch (CryptographicException exception)
         {
@@ -210,24 +204,94 @@ public sealed class StandardCryptoSuite : ICryptoSuite
         private readonly ECDsa _ecdsa;
         private readonly byte[] _publicKey;
 
+        // Key agreement needs the private key as an ECDiffieHellman object; importing it costs scalar multiplications
+        // (the platform validates every import), so each thread that agrees with this key imports it once.
+        private readonly ThreadLocal<ECDiffieHellman> _agreement;
+
         public P256SigningKey(ECDsa ecdsa)
         {
             _ecdsa = ecdsa;
             _publicKey = EncodePoint(ecdsa.ExportParameters(includePrivateParameters: false).Q);
+            _agreement = new ThreadLocal<ECDiffieHellman>(() => ECDiffieHellman.Create(_ecdsa.ExportParameters(includePrivateParameters: true)), trackAllValues: true);
         }
 
         public string SuiteName => StandardCryptoSuite.SuiteName;
 
         public ReadOnlyMemory<byte> PublicKey => _publicKey;
 
+        /// <summary>This key as an ECDH private key, imported once per thread.</summary>
+        public ECDiffieHellman Agreement => _agreement.Value!;
+
         public byte[] Sign(ReadOnlySpan<byte> message) =>
             _ecdsa.SignData(message, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
         public byte[] ExportPrivateKey() => _ecdsa.ExportParameters(includePrivateParameters: true).D!;
 
-        public ECParameters ExportParameters() => _ecdsa.ExportParameters(includePrivateParameters: true);
+        public void Dispose()
+        {
+            foreach (var agreement in _agreement.Values)
+            {
+                agreement.Dispose();
+            }
 
-        public void Dispose() => _ecdsa.Dispose();
+            _agreement.Dispose();
+            _ecdsa.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The peers of key agreements (organisations, patients, authors) recur like signers do, so each thread keeps their
+    /// imported public keys, bounded like <see cref="VerifierCache"/>.
+    /// </summary>
+    private static class AgreementPeerCache
+    {
+        private const int MaxEntriesPerThread = 4_096;
+
+        [ThreadStatic]
+        private static Dictionary<byte[], ECDiffieHellmanPublicKey?>? _cache;
+
+        public static ECDiffieHellmanPublicKey? Get(ReadOnlySpan<byte> publicKey)
+        {
+            var cache = _cache ??= new Dictionary<byte[], ECDiffieHellmanPublicKey?>(ByteArrayComparer.Instance);
+            var lookup = cache.GetAlternateLookup<ReadOnlySpan<byte>>();
+            if (lookup.TryGetValue(publicKey, out var cached))
+            {
+                return cached;
+            }
+
+            if (cache.Count >= MaxEntriesPerThread)
+            {
+                foreach (var entry in cache.Values)
+                {
+                    entry?.Dispose();
+                }
+
+                cache.Clear();
+            }
+
+            var imported = Import(publicKey);
+            cache[publicKey.ToArray()] = imported;
+            return imported;
+        }
+
+        private static ECDiffieHellmanPublicKey? Import(ReadOnlySpan<byte> publicKey)
+        {
+            if (!TryDecodePoint(publicKey, out var point))
+            {
+                return null;
+            }
+
+            try
+            {
+                // Creating the key checks that the point lies on the curve and is not the identity.
+                using var peer = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = point });
+                return peer.PublicKey;
+            }
+            catch (CryptographicException)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>

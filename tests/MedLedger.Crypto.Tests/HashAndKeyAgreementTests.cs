@@ -69,4 +69,28 @@ public sealed class HashAndKeyAgreementTests
         peer[64] ^= 1;
         Assert.Throws<CryptoException>(() => _suite.DeriveSharedSecret(alice, peer));
     }
+
+    // Proves the per-thread agreement handles and peer-key caches give every thread the same secret, again and again,
+    // including for a key imported from its private scalar, and that a disposed key no longer agrees.
+    [Fact]
+    public void DeriveSharedSecret_ManyThreadsRepeatedly_SameSecret()
+    {
+        using var alice = _suite.GenerateSigningKey();
+        using var bob = _suite.GenerateSigningKey();
+        using var aliceAgain = _suite.ImportSigningKey(alice.ExportPrivateKey());
+        var expected = _suite.DeriveSharedSecret(bob, alice.PublicKey.Span);
+        var secrets = new System.Collections.Concurrent.ConcurrentBag<byte[]>();
+        Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            secrets.Add(_suite.DeriveSharedSecret(i % 2 == 0 ? alice : aliceAgain, bob.PublicKey.Span));
+            secrets.Add(_suite.DeriveSharedSecret(bob, alice.PublicKey.Span));
+        });
+        Assert.Equal(128, secrets.Count);
+        Assert.All(secrets, secret => Assert.Equal(expected, secret));
+
+        var disposed = _suite.GenerateSigningKey();
+        _ = _suite.DeriveSharedSecret(disposed, bob.PublicKey.Span);
+        disposed.Dispose();
+        Assert.ThrowsAny<ObjectDisposedException>(() => _suite.DeriveSharedSecret(disposed, bob.PublicKey.Span));
+    }
 }
