@@ -131,7 +131,11 @@ public sealed partial class SqliteRecordStore : IRecordStore
     private readonly ICryptoSuite _suite;
     private readonly string _readConnectionString;
     private readonly Lock _writeLock = new();
+    private readonly Lock _queueLock = new();
     private readonly SqliteConnection _writer;
+
+    // Writes waiting for the next group commit (see Write); swapped out under _queueLock.
+    private List<QueuedWrite> _queue = [];
 
     // Written only under _writeLock; _indexedHeight is also read without it, hence Volatile.
     private ulong _indexedHeight;
@@ -557,28 +561,101 @@ public sealed partial class SqliteRecordStore : IRecordStore
     }
 
     /// <summary>
-    /// Runs <paramref name="write"/> in one write transaction under the write lock; any exception rolls it back.
-    /// <paramref name="replacesSecrets"/>: the write overwrites sealed data (a vault, sealed demographics) whose old
-    /// page images should not stay in the WAL either, so it is followed by the same checkpoint as a shred.
+    /// Runs <paramref name="write"/> in a write transaction under the write lock; an exception it throws undoes all of
+    /// its changes and reaches the caller. <paramref name="replacesSecrets"/>: the write overwrites sealed data (a vault,
+    /// sealed demographics) whose old page images should not stay in the WAL either, so it is followed by the same
+    /// checkpoint as a shred.
+    /// <para>
+    /// Group commit: writers that arrive while another holds the lock queue up, and the next to get the lock commits
+    /// everything queued in one transaction, each write under its own savepoint — one fsync for the group instead of
+    /// one per upload, and a write that throws is rolled back to its savepoint without touching the others. Every
+    /// caller returns only after the transaction holding its write is durable.
+    /// </para>
     /// </summary>
     private void Write(Action write, bool replacesSecrets = false)
     {
+        var mine = new QueuedWrite(write, replacesSecrets);
+        lock (_queueLock)
+        {
+            _queue.Add(mine);
+        }
+
         lock (_writeLock)
+        {
+            if (!mine.Done)
+            {
+                List<QueuedWrite> group;
+                lock (_queueLock)
+                {
+                    group = _queue;
+                    _queue = [];
+                }
+
+                CommitGroup(group);
+            }
+        }
+
+        mine.Error?.Throw();
+    }
+
+    // Runs under _writeLock; marks every write of the group done, with its own error or the group's.
+    private void CommitGroup(List<QueuedWrite> group)
+    {
+        try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             Guard(() =>
             {
                 using var transaction = _writer.BeginTransaction();
-                write();
+                foreach (var write in group)
+                {
+                    transaction.Save("queued_write");
+                    try
+                    {
+                        write.Run();
+                        transaction.Release("queued_write");
+                    }
+                    catch (SqliteException exception) when (IsCorruption(exception))
+                    {
+                        throw;
+                    }
+#pragma warning disable CA1031 // The write's own failure goes back to its caller (rethrown in Write); the group goes on.
+                    catch (Exception exception)
+#pragma warning restore CA1031
+                    {
+                        transaction.Rollback("queued_write");
+                        transaction.Release("queued_write");
+                        write.Error = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(exception);
+                    }
+                }
+
                 transaction.Commit();
             });
-            if (replacesSecrets)
+        }
+#pragma warning disable CA1031 // A failed group (disposed store, corruption, I/O) fails every write in it, each in its caller.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            var error = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(exception);
+            foreach (var write in group)
+            {
+                write.Error ??= error;
+                write.Done = true;
+            }
+
+            return;
+        }
+
+        foreach (var write in group)
+        {
+            write.Done = true;
+            if (write.ReplacesSecrets && write.Error is null)
             {
                 _shredCheckpointPending = true;
             }
-
-            RetryShredCheckpoint();
         }
+
+        RetryShredCheckpoint();
     }
 
     /// <summary>Runs <paramref name="read"/> on a pooled read-only connection.</summary>
@@ -649,4 +726,16 @@ public sealed partial class SqliteRecordStore : IRecordStore
     }
 
     private static int Utf8Length(string text) => Encoding.UTF8.GetByteCount(text);
+
+    /// <summary>A write waiting for, or done by, a group commit; <see cref="Done"/> and <see cref="Error"/> change under the write lock.</summary>
+    private sealed class QueuedWrite(Action run, bool replacesSecrets)
+    {
+        public Action Run { get; } = run;
+
+        public bool ReplacesSecrets { get; } = replacesSecrets;
+
+        public bool Done { get; set; }
+
+        public System.Runtime.ExceptionServices.ExceptionDispatchInfo? Error { get; set; }
+    }
 }

@@ -99,4 +99,48 @@ public sealed class RecordStoreConcurrencyTests : IDisposable
         Assert.True(reads >= Rounds, $"only {reads} reads interleaved with {Rounds} rounds");
         _output.WriteLine($"{reads} consistent reads during {Rounds} rounds; shred checkpoint pending at the end: {store.ShredCheckpointPending}");
     }
+
+    [Fact]
+    public void ConcurrentWriters_EachGetTheirOwnOutcome_AndARefusedWriteLeavesNothing()
+    {
+        // Sixteen threads put records at once, so writes queue up and commit in groups (one transaction, a savepoint per
+        // write). Every fourth put is a conflicting copy of a record already stored (same id, other tiers): it must
+        // throw to its own caller only, leave the stored record as it was, and not undo any write of its group.
+        var data = new RecordStoreTestData(Seed + 1);
+        using var store = SqliteRecordStore.Open(_directory.File("group.db"), data.Suite);
+        var originals = Enumerable.Range(0, 16).Select(_ => data.Record(ciphertextBytes: 1500)).ToList();
+        foreach (var original in originals)
+        {
+            store.PutRecord(original);
+        }
+
+        var fresh = Enumerable.Range(0, 16 * 12).Select(_ => data.Record(ciphertextBytes: 1200)).ToList();
+        var conflicts = originals.Select(o => o with { Tiers = data.Record(ciphertextBytes: 900).Tiers }).ToList();
+        var refused = 0;
+        Parallel.For(0, 16, new ParallelOptions { MaxDegreeOfParallelism = 16 }, thread =>
+        {
+            for (var i = 0; i < 12; i++)
+            {
+                store.PutRecord(fresh[(thread * 12) + i]);
+                if (i % 4 == 3)
+                {
+                    Assert.Throws<InvalidOperationException>(() => store.PutRecord(conflicts[thread]));
+                    Interlocked.Increment(ref refused);
+                }
+            }
+        });
+
+        Assert.Equal(16 * 3, refused);
+        foreach (var record in fresh)
+        {
+            RecordStoreTestData.AssertSameTiers(record.Tiers, store.GetRecord(record.RecordId));
+        }
+
+        foreach (var original in originals)
+        {
+            RecordStoreTestData.AssertSameTiers(original.Tiers, store.GetRecord(original.RecordId));
+        }
+
+        Assert.Equal((originals.Count + fresh.Count) * 3, store.EnumerateBlobs().Count());
+    }
 }
