@@ -51,6 +51,17 @@ public interface ICryptoSuite
     /// <summary>Derives the shared secret between a private key and a peer's public key (ECDH), hashed.</summary>
     byte[] DeriveSharedSecret(ISigningKey privateKey, ReadOnlySpan<byte> peerPublicKey);
 
+    /// <summary>
+    /// Makes a one-off key pair and agrees a secret with <paramref name="peerPublicKey"/> (the sender's half of
+    /// ECIES): returns the one-off public key and the same hashed secret that <see cref="DeriveSharedSecret"/> gives
+    /// the peer with it. The one-off private key never leaves the call. Suites may do it in fewer steps.
+    /// </summary>
+    (byte[] PublicKey, byte[] Secret) DeriveEphemeralSecret(ReadOnlySpan<byte> peerPublicKey)
+    {
+        using var ephemeral = GenerateSigningKey();
+        return (ephemeral.PublicKey.ToArray(), DeriveSharedSecret(ephemeral, peerPublicKey));
+    }
+
     /// <summary>Encrypts and authenticates; returns ciphertext followed by the tag.</summary>
     byte[] AeadEncrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData);
 

@@ -25,11 +25,10 @@ public static class KeyWrap
     public static byte[] WrapEphemeral(ICryptoSuite suite, ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> dataKey, ReadOnlySpan<byte> associatedData)
     {
         ArgumentNullException.ThrowIfNull(suite);
-        using var ephemeral = suite.GenerateSigningKey();
-        var secret = suite.DeriveSharedSecret(ephemeral, recipientPublicKey);
+        var (ephemeralPublicKey, secret) = suite.DeriveEphemeralSecret(recipientPublicKey);
         try
         {
-            return Seal(suite, EphemeralForm, secret, ephemeral.PublicKey.Span, recipientPublicKey, dataKey, associatedData);
+            return Seal(suite, EphemeralForm, secret, ephemeralPublicKey, recipientPublicKey, dataKey, associatedData);
         }
         finally
         {

@@ -116,6 +116,22 @@ public sealed class StandardCryptoSuite : ICryptoSuite
     }
 
     /// <inheritdoc />
+    /// <remarks>One key generation and one agreement: the one-off key is made as an ECDH key, not imported into one.</remarks>
+    public (byte[] PublicKey, byte[] Secret) DeriveEphemeralSecret(ReadOnlySpan<byte> peerPublicKey)
+    {
+        var peer = AgreementPeerCache.Get(peerPublicKey) ?? throw new CryptoException("The peer's public key is not a valid P-256 point.");
+        try
+        {
+            using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+            return (EncodePoint(ephemeral.ExportParameters(includePrivateParameters: false).Q), ephemeral.DeriveKeyFromHash(peer, HashAlgorithmName.SHA256));
+        }
+        catch (CryptographicException exception)
+        {
+            throw new CryptoException("Key agreement failed.", exception);
+        }
+    }
+
+    /// <inheritdoc />
     public byte[] AeadEncrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
         CheckAeadParameters(key, nonce);

@@ -93,4 +93,55 @@ public sealed class HashAndKeyAgreementTests
         disposed.Dispose();
         Assert.ThrowsAny<ObjectDisposedException>(() => _suite.DeriveSharedSecret(disposed, bob.PublicKey.Span));
     }
+
+    // Proves the sender's half of ECIES gives a fresh valid public key each time and the secret the recipient derives
+    // with it, in both suites (the standard suite's own path and the interface's default), and refuses a bad peer key.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DeriveEphemeralSecret_RecipientDerivesTheSameSecret(bool interfaceDefault)
+    {
+        var suite = interfaceDefault ? new DelegatingSuite(_suite) : _suite;
+        using var recipient = suite.GenerateSigningKey();
+        var (first, secret) = suite.DeriveEphemeralSecret(recipient.PublicKey.Span);
+        var (second, _) = suite.DeriveEphemeralSecret(recipient.PublicKey.Span);
+        Assert.True(suite.IsValidPublicKey(first));
+        Assert.NotEqual(first, second);
+        Assert.Equal(suite.DeriveSharedSecret(recipient, first), secret);
+        Assert.Throws<CryptoException>(() => suite.DeriveEphemeralSecret(new byte[suite.PublicKeyBytes]));
+    }
+
+    /// <summary>The standard suite behind an implementation that leaves the interface's default methods in place.</summary>
+    private sealed class DelegatingSuite(ICryptoSuite inner) : ICryptoSuite
+    {
+        public string Name => inner.Name;
+
+        public int PublicKeyBytes => inner.PublicKeyBytes;
+
+        public int SignatureBytes => inner.SignatureBytes;
+
+        public int AeadKeyBytes => inner.AeadKeyBytes;
+
+        public int AeadNonceBytes => inner.AeadNonceBytes;
+
+        public int AeadTagBytes => inner.AeadTagBytes;
+
+        public Core.Hash Hash(ReadOnlySpan<byte> data) => inner.Hash(data);
+
+        public IHasher CreateHasher() => inner.CreateHasher();
+
+        public ISigningKey GenerateSigningKey() => inner.GenerateSigningKey();
+
+        public ISigningKey ImportSigningKey(ReadOnlySpan<byte> privateKey) => inner.ImportSigningKey(privateKey);
+
+        public bool IsValidPublicKey(ReadOnlySpan<byte> publicKey) => inner.IsValidPublicKey(publicKey);
+
+        public bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) => inner.Verify(publicKey, message, signature);
+
+        public byte[] DeriveSharedSecret(ISigningKey privateKey, ReadOnlySpan<byte> peerPublicKey) => inner.DeriveSharedSecret(privateKey, peerPublicKey);
+
+        public byte[] AeadEncrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData) => inner.AeadEncrypt(key, nonce, plaintext, associatedData);
+
+        public byte[] AeadDecrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertextAndTag, ReadOnlySpan<byte> associatedData) => inner.AeadDecrypt(key, nonce, ciphertextAndTag, associatedData);
+    }
 }
