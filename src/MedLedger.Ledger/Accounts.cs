@@ -209,6 +209,33 @@ public static class StateKeys
     /// <summary>Key of the current validator set.</summary>
     public static byte[] Validators() => "chain/validators"u8.ToArray();
 
+    /// <summary>Key of a node's credit: <c>"credit/" ‖ key id</c> (credit chains only).</summary>
+    public static byte[] Credit(Hash keyId) => Prefixed("credit/"u8, keyId);
+
+    /// <summary>Key of the sorted list of tracked node key ids (credit chains only).</summary>
+    public static byte[] CreditNodes() => "chain/nodes"u8.ToArray();
+
+    /// <summary>Key of the current epoch (credit chains only).</summary>
+    public static byte[] Epoch() => "chain/epoch"u8.ToArray();
+
+    /// <summary>Key of the height of the last block whose certificate a commit report paid (credit chains only).</summary>
+    public static byte[] LastReportedHeight() => "chain/reported"u8.ToArray();
+
+    /// <summary>Key of the heights from which the validator sets of the history apply (credit chains only).</summary>
+    public static byte[] ValidatorHistory() => "chain/vsets"u8.ToArray();
+
+    /// <summary>Key of the validator set that applies from <paramref name="sinceHeight"/>: <c>"vset/" ‖ u64 big-endian</c>.</summary>
+    public static byte[] ValidatorSetSince(ulong sinceHeight)
+    {
+        var key = new byte[5 + 8];
+        "vset/"u8.CopyTo(key);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(key.AsSpan(5), sinceHeight);
+        return key;
+    }
+
+    /// <summary>Key of a punished offence: <c>"offence/" ‖ offence id</c> (credit chains only).</summary>
+    public static byte[] Offence(Hash offenceId) => Prefixed("offence/"u8, offenceId);
+
     /// <summary>Key of the genesis hash.</summary>
     public static byte[] GenesisHash() => "chain/genesis"u8.ToArray();
 

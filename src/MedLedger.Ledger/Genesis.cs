@@ -17,7 +17,8 @@ public sealed record GenesisOrganisation(string Id, string Name, OrganisationKin
 /// <summary>
 /// The genesis document (SPEC F1): chain id, crypto suite, genesis time, founding validators and accounts.
 /// It is stored as JSON for people; its hash, which every node must agree on, is the suite hash of its canonical
-/// binary encoding, and is the previous-block hash of block 1.
+/// binary encoding, and is the previous-block hash of block 1. <paramref name="Credit"/> switches on credit and epoch
+/// elections (SPEC F8, docs/credit.md); a genesis with it is encoded as version 3, so earlier documents keep their hash.
 /// </summary>
 public sealed record GenesisDocument(
     string ChainId,
@@ -26,13 +27,16 @@ public sealed record GenesisDocument(
     IReadOnlyList<GenesisValidator> Validators,
     IReadOnlyList<GenesisAccount> Accounts,
     IReadOnlyList<GenesisOrganisation>? Organisations = null,
-    IReadOnlyList<PolicyRule>? Policies = null)
+    IReadOnlyList<PolicyRule>? Policies = null,
+    CreditParameters? Credit = null)
 {
-    // Version 1 is written for a genesis without organisations and policies, so earlier chains keep their hash.
+    // Version 1 is written for a genesis without organisations and policies, so earlier chains keep their hash;
+    // version 2 adds them; version 3 is version 2 followed by the credit parameters.
     private const byte Version1 = 1;
     private const byte Version2 = 2;
+    private const byte Version3 = 3;
 
-    private bool IsExtended => (Organisations?.Count ?? 0) != 0 || (Policies?.Count ?? 0) != 0 || (Accounts ?? []).Any(a => !string.IsNullOrEmpty(a.Organisation));
+    private bool IsExtended => Credit is not null || (Organisations?.Count ?? 0) != 0 || (Policies?.Count ?? 0) != 0 || (Accounts ?? []).Any(a => !string.IsNullOrEmpty(a.Organisation));
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -161,6 +165,15 @@ public sealed record GenesisDocument(
             }
         }
 
+        if (Credit is not null)
+        {
+            Credit.Validate();
+            if ((Accounts ?? []).Count(a => a.Role == AccountRole.Node) > CreditParameters.MaxNodes)
+            {
+                throw new DecodingException($"A credit chain has at most {CreditParameters.MaxNodes} node accounts.");
+            }
+        }
+
         _ = CreateValidatorSet(suite);
     }
 
@@ -187,7 +200,7 @@ public sealed record GenesisDocument(
     {
         var extended = IsExtended;
         var writer = new CanonicalWriter(512);
-        writer.WriteByte(extended ? Version2 : Version1);
+        writer.WriteByte(Credit is not null ? Version3 : extended ? Version2 : Version1);
         writer.WriteString(ChainId);
         writer.WriteString(Suite);
         writer.WriteInt64(GenesisTimeUnixMilliseconds);
@@ -224,6 +237,7 @@ public sealed record GenesisDocument(
             writer.WriteBytes(PolicyRule.EncodeList(Policies ?? []));
         }
 
+        Credit?.WriteTo(writer);
         return writer.ToArray();
     }
 
@@ -263,8 +277,26 @@ public sealed record GenesisDocument(
             writes.Set(StateKeys.Policy(), PolicyRule.EncodeList(Policies ?? []));
         }
 
-        writes.Set(StateKeys.Validators(), CreateValidatorSet(suite).Encode());
+        var validators = CreateValidatorSet(suite);
+        writes.Set(StateKeys.Validators(), validators.Encode());
         writes.Set(StateKeys.GenesisHash(), ComputeHash(suite).ToArray());
+        if (Credit is not null)
+        {
+            // Credit state (docs/credit.md): a record per node account, their sorted index, epoch 0, and the set history.
+            var nodes = new List<Hash>();
+            foreach (var account in (Accounts ?? []).Where(a => a.Role == AccountRole.Node))
+            {
+                var keyId = suite.Hash(Convert.FromHexString(account.PublicKey));
+                nodes.Add(keyId);
+                writes.Set(StateKeys.Credit(keyId), new CreditRecord(Credit.InitialCredit, account.Organisation ?? string.Empty, 0, 0, 0, 0, 0, 0).Encode());
+            }
+
+            writes.Set(StateKeys.CreditNodes(), HashList.Encode(nodes.Order().ToList()));
+            writes.Set(StateKeys.Epoch(), new EpochState(0, 1, Credit.EpochLength).Encode());
+            writes.Set(StateKeys.ValidatorHistory(), HeightList.Encode([1]));
+            writes.Set(StateKeys.ValidatorSetSince(1), validators.Encode());
+        }
+
         return writes;
     }
 

@@ -177,7 +177,9 @@ public sealed partial class LedgerStateMachine
 
         state.Set(key, new Account(payload.PublicKey, payload.Role, payload.Name, 0, height, false, payload.Organisation).Encode());
         state.Set(StateKeys.UserKey(keyId), keyId.ToArray());
-        return TransactionResult.Accepted;
+
+        // On a credit chain a new node starts with the initial credit; it can be elected from the next epoch boundary.
+        return payload.Role == AccountRole.Node ? TrackNode(state, keyId, payload.Organisation, null) : TransactionResult.Accepted;
     }
 
     private static bool RoleFitsOrganisation(AccountRole role, OrganisationKind kind) => role switch
@@ -207,7 +209,11 @@ public sealed partial class LedgerStateMachine
         state.Set(StateKeys.Account(senderId), (sender with { Successor = newId }).Encode());
         state.Set(StateKeys.Account(newId), new Account(payload.NewPublicKey, sender.Role, sender.Name, 0, height, false, sender.Organisation, userId).Encode());
         state.Set(StateKeys.UserKey(userId), newId.ToArray());
-        return TransactionResult.Accepted;
+
+        // A node's credit moves to its new key, which replaces the old one in the credit index.
+        return sender.Role == AccountRole.Node && Genesis.Credit is not null
+            ? TrackNode(state, newId, sender.Organisation, ReadCredit(state, senderId), senderId)
+            : TransactionResult.Accepted;
     }
 
     private TransactionResult ExecuteOrganisationPropose(StateOverlay state, Account sender, Hash proposalId, OrganisationProposePayload payload, ulong height, long time)

@@ -122,13 +122,20 @@ public sealed partial class LedgerStateMachine : IDisposable
 
     /// <summary>
     /// Builds the next block from <paramref name="candidates"/> (in mempool order): each is executed in turn and
-    /// included if it succeeds; failures are returned with their reasons so the mempool can drop them.
+    /// included if it succeeds; failures are returned with their reasons so the mempool can drop them. On a credit
+    /// chain, <paramref name="lastCommit"/> — the certificate this node holds for the last committed block — becomes the
+    /// block's first transaction, a commit report (docs/credit.md); it is ignored on a chain without credit and at height 1.
     /// </summary>
-    public BlockProposal PrepareBlock(long timeUnixMilliseconds, Hash proposer, IEnumerable<Transaction> candidates, int maxTransactions = Limits.MaxTransactionsPerBlock, int maxBytes = Limits.MaxBlockBytes)
+    public BlockProposal PrepareBlock(long timeUnixMilliseconds, Hash proposer, IEnumerable<Transaction> candidates, int maxTransactions = Limits.MaxTransactionsPerBlock, int maxBytes = Limits.MaxBlockBytes, CommitCertificate? lastCommit = null)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         var height = Height + 1;
         var time = Math.Max(timeUnixMilliseconds, LastTimeUnixMilliseconds + 1);
+        if (lastCommit is not null && Genesis.Credit is not null && height > 1)
+        {
+            candidates = candidates.Prepend(CreditTransactions.CommitReport(ChainId, height, lastCommit));
+        }
+
         var blockState = new StateOverlay(_state);
         var included = new List<Transaction>();
         var rejected = new List<(Transaction, TransactionResult)>();
@@ -140,7 +147,7 @@ public sealed partial class LedgerStateMachine : IDisposable
                 break;
             }
 
-            var result = ExecuteTransaction(blockState, transaction, transaction.ComputeId(Suite), height, time);
+            var result = ExecuteTransaction(blockState, transaction, transaction.ComputeId(Suite), new BlockContext(height, time, proposer, included.Count));
             if (result.IsAccepted)
             {
                 included.Add(transaction);
@@ -152,6 +159,7 @@ public sealed partial class LedgerStateMachine : IDisposable
             }
         }
 
+        EndBlock(blockState, new BlockContext(height, time, proposer, included.Count), included);
         var prepared = _state.Prepare(blockState.Writes);
         var header = new BlockHeader(
             ChainId,
@@ -188,10 +196,11 @@ public sealed partial class LedgerStateMachine : IDisposable
         var blockState = new StateOverlay(_state);
         for (var i = 0; i < transactions.Count; i++)
         {
-            var result = ExecuteTransaction(blockState, transactions[i], transactions[i].ComputeId(Suite), height, header.TimeUnixMilliseconds);
+            var result = ExecuteTransaction(blockState, transactions[i], transactions[i].ComputeId(Suite), new BlockContext(height, header.TimeUnixMilliseconds, header.Proposer, i));
             Reject(!result.IsAccepted, height, $"transaction {i} is invalid: {result.Rejection}: {result.Reason}");
         }
 
+        EndBlock(blockState, new BlockContext(height, header.TimeUnixMilliseconds, header.Proposer, transactions.Count), transactions);
         var prepared = _state.Prepare(blockState.Writes);
         Reject(prepared.Root != header.StateRoot, height, $"the state root {header.StateRoot.ToShortString()} does not match the executed state {prepared.Root.ToShortString()}");
         return prepared;
@@ -255,9 +264,23 @@ public sealed partial class LedgerStateMachine : IDisposable
     /// <summary>Every committed state entry in commitment order.</summary>
     public IEnumerable<KeyValuePair<byte[], byte[]>> StateEntries() => _state.Entries();
 
-    private TransactionResult ExecuteTransaction(StateOverlay blockState, Transaction transaction, Hash transactionId, ulong height, long time)
+    private TransactionResult ExecuteTransaction(StateOverlay blockState, Transaction transaction, Hash transactionId, BlockContext block)
     {
+        var height = block.Height;
+        var time = block.Time;
         var transactionState = new StateOverlay(blockState);
+        if (transaction.Type == TransactionType.CommitReport && Genesis.Credit is not null)
+        {
+            // No sender, nonce or signature of its own: the certificate proves it (docs/credit.md).
+            var report = ExecuteCommitReport(transactionState, transaction, transactionId, block);
+            if (report.IsAccepted)
+            {
+                transactionState.MergeInto(blockState);
+            }
+
+            return report;
+        }
+
         var result = Validate(transactionState, transaction, transactionId, height, out var sender);
         if (!result.IsAccepted)
         {
@@ -280,6 +303,7 @@ public sealed partial class LedgerStateMachine : IDisposable
                 TransactionType.ConsentRevoke => ExecuteConsentRevoke(transactionState, sender!, transaction.Sender, ConsentRevokePayload.Decode(transaction.Payload.Span), height, time),
                 TransactionType.AccessLog => ExecuteAccessLog(transactionState, sender!, AccessLogPayload.Decode(transaction.Payload.Span), time),
                 TransactionType.RecordErase => ExecuteRecordErase(transactionState, sender!, transaction.Sender, RecordErasePayload.Decode(transaction.Payload.Span), height),
+                TransactionType.DoubleVoteEvidence => ExecuteDoubleVoteEvidence(transactionState, sender!, DoubleVoteEvidencePayload.Decode(transaction.Payload.Span), height),
                 _ => TransactionResult.Reject(TransactionRejection.UnknownType, $"type {(ushort)transaction.Type} is unknown"),
             };
         }
@@ -312,6 +336,16 @@ public sealed partial class LedgerStateMachine : IDisposable
         if (!Enum.IsDefined(transaction.Type) || transaction.Type == TransactionType.None)
         {
             return TransactionResult.Reject(TransactionRejection.UnknownType, $"type {(ushort)transaction.Type} is unknown");
+        }
+
+        if ((transaction.Type is TransactionType.CommitReport or TransactionType.DoubleVoteEvidence) && Genesis.Credit is null)
+        {
+            return TransactionResult.Reject(TransactionRejection.UnknownType, $"type {transaction.Type} is unknown on a chain without credit (its genesis has no credit parameters)");
+        }
+
+        if (transaction.Type == TransactionType.CommitReport)
+        {
+            return TransactionResult.Reject(TransactionRejection.MisplacedTransaction, "a commit report is valid only as the first transaction of a block, put there by its proposer");
         }
 
         if (transaction.ExpiryHeight < height)

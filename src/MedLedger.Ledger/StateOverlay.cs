@@ -23,6 +23,9 @@ public sealed class StateOverlay : IStateReader
     /// <summary>Stages <paramref name="value"/> under <paramref name="key"/>.</summary>
     public void Set(byte[] key, byte[] value) => Writes.Set(key, value);
 
+    /// <summary>Stages the deletion of <paramref name="key"/>.</summary>
+    public void Delete(byte[] key) => Writes.Set(key, null);
+
     /// <summary>Copies this overlay's writes into <paramref name="target"/>.</summary>
     public void MergeInto(StateOverlay target)
     {

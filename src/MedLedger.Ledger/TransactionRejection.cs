@@ -68,6 +68,18 @@ public enum TransactionRejection
 
     /// <summary>A time in the payload lies outside the window the block time allows.</summary>
     TimeOutOfWindow,
+
+    /// <summary>A commit report's certificate is not a valid certificate of the previous block (height, block, signatures, quorum).</summary>
+    InvalidCertificate,
+
+    /// <summary>Evidence does not prove a double vote (identical votes, a signature that does not verify, a height not yet past).</summary>
+    InvalidEvidence,
+
+    /// <summary>Evidence is about votes older than the chain's evidence window.</summary>
+    EvidenceTooOld,
+
+    /// <summary>The transaction is valid only elsewhere: a commit report only as the first transaction of a block.</summary>
+    MisplacedTransaction,
 }
 
 /// <summary>The outcome of checking or executing a transaction.</summary>

@@ -44,6 +44,12 @@ public enum TransactionType : ushort
 
     /// <summary>A patient erases a record: its keys and ciphertext are destroyed off chain, a tombstone stays (SPEC F23).</summary>
     RecordErase = 12,
+
+    /// <summary>The proposer reports the previous block's commit certificate, which pays its signers (SPEC F8; credit chains only).</summary>
+    CommitReport = 13,
+
+    /// <summary>A node reports two conflicting signed votes of one validator, which cuts its credit (SPEC F8; credit chains only).</summary>
+    DoubleVoteEvidence = 14,
 }
 
 /// <summary>What an account may do. Values are part of the state encoding; add new values, never renumber.</summary>

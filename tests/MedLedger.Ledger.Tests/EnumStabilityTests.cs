@@ -26,6 +26,8 @@ public sealed class EnumStabilityTests
             ["ConsentRevoke"] = 10,
             ["AccessLog"] = 11,
             ["RecordErase"] = 12,
+            ["CommitReport"] = 13,
+            ["DoubleVoteEvidence"] = 14,
         });
     }
 
@@ -86,6 +88,10 @@ public sealed class EnumStabilityTests
             ["InvalidPayloadSignature"] = 18,
             ["ConsentMissing"] = 19,
             ["TimeOutOfWindow"] = 20,
+            ["InvalidCertificate"] = 21,
+            ["InvalidEvidence"] = 22,
+            ["EvidenceTooOld"] = 23,
+            ["MisplacedTransaction"] = 24,
         });
     }
 

@@ -36,7 +36,18 @@ internal sealed class MedicalChain : IDisposable
     private int _counter;
 
     public MedicalChain(params (string Id, OrganisationKind Kind)[] organisations)
+        : this(null, 0, organisations)
     {
+    }
+
+    /// <summary>
+    /// A credit chain (genesis v3): the nodes of the first <paramref name="validators"/> organisations are the genesis
+    /// validators (power 1); blocks are proposed round-robin by the set's validators and carry a commit report of the
+    /// previous block, signed by the validators <see cref="Signs"/> selects.
+    /// </summary>
+    public MedicalChain(CreditParameters? credit, int validators, params (string Id, OrganisationKind Kind)[] organisations)
+    {
+        Credit = credit;
         Admin = NewKey();
         var accounts = new List<GenesisAccount> { new("consortium-admin", Hex(Admin), AccountRole.Administrator) };
         var genesisOrganisations = new List<GenesisOrganisation>();
@@ -53,16 +64,39 @@ internal sealed class MedicalChain : IDisposable
             ChainId,
             StandardCryptoSuite.SuiteName,
             GenesisTime,
-            [new GenesisValidator("validator-a", Hex(Admin), 10)],
+            credit is null ? [new GenesisValidator("validator-a", Hex(Admin), 10)] : [.. organisations.Take(validators).Select(o => new GenesisValidator($"{o.Id}-node", Hex(_organisations[o.Id].Node), 1))],
             accounts,
             genesisOrganisations,
-            [new PolicyRule(AccountRole.Researcher, AccessPurpose.Research, [RecordCategory.Laboratory], [SensitivityTier.GeneralClinical])]);
+            [new PolicyRule(AccountRole.Researcher, AccessPurpose.Research, [RecordCategory.Laboratory], [SensitivityTier.GeneralClinical])],
+            credit);
         Genesis.Validate();
         Node = LedgerStateMachine.FromGenesis(Genesis);
         Replica = LedgerStateMachine.FromGenesis(Genesis);
     }
 
     public static ICryptoSuite Suite => CryptoSuites.Standard;
+
+    /// <summary>The credit parameters, or null for a chain without credit.</summary>
+    public CreditParameters? Credit { get; }
+
+    /// <summary>On a credit chain, the certificate of the last committed block, which the next block reports.</summary>
+    public CommitCertificate? LastCertificate { get; set; }
+
+    /// <summary>On a credit chain, which validators sign each certificate (all by default).</summary>
+    public Func<Hash, bool> Signs { get; set; } = _ => true;
+
+    /// <summary>On a credit chain, a fixed proposer instead of the round-robin.</summary>
+    public Hash? ProposerOverride { get; set; }
+
+    /// <summary>Who proposes the next block: the admin on a chain without credit, else the round-robin of the set.</summary>
+    public Hash NextProposer => Credit is null ? AdminId : ProposerOverride ?? Node.ValidatorSet.Validators[(int)(Node.Height % (ulong)Node.ValidatorSet.Validators.Count)].KeyId;
+
+    /// <summary>The key of a registered or genesis key id.</summary>
+    public ISigningKey KeyOf(Hash keyId) => _keys.Single(k => IdOf(k) == keyId);
+
+    /// <summary>A precommit certificate of block <paramref name="blockHash"/> at <paramref name="height"/> from the given validators of <paramref name="validators"/>.</summary>
+    public CommitCertificate Certify(ValidatorSet validators, ulong height, Hash blockHash, Func<Hash, bool>? signs = null, uint round = 0) =>
+        new(height, round, blockHash, [.. validators.Validators.Where(v => (signs ?? Signs)(v.KeyId)).Select(v => new CommitSignature(v.KeyId, KeyOf(v.KeyId).Sign(Vote.EncodeSigningBytes(ChainId, VoteType.Precommit, height, round, blockHash))))]);
 
     /// <summary>The consortium administrator (no organisation) and only validator.</summary>
     public ISigningKey Admin { get; }
@@ -117,12 +151,18 @@ internal sealed class MedicalChain : IDisposable
     /// <summary>Prepares a block on the proposer, executes it on the replica, commits both, and checks they agree.</summary>
     public BlockProposal Run(long? time, params Transaction[] transactions)
     {
-        var proposal = Node.PrepareBlock(time ?? NextTime, AdminId, transactions);
+        var proposal = Node.PrepareBlock(time ?? NextTime, NextProposer, transactions, lastCommit: LastCertificate);
         var prepared = Replica.ExecuteBlock(proposal.Header, proposal.Transactions);
         Assert.Equal(proposal.Prepared.Root, prepared.Root);
+        var signers = Node.ValidatorSet;
         Node.Commit(proposal.Header, proposal.Transactions, proposal.Prepared);
         Replica.Commit(proposal.Header, proposal.Transactions, prepared);
         Assert.Equal(Node.StateRoot, Replica.StateRoot);
+        if (Credit is not null)
+        {
+            LastCertificate = Certify(signers, proposal.Header.Height, proposal.Header.ComputeHash(Suite));
+        }
+
         return proposal;
     }
 
@@ -134,7 +174,7 @@ internal sealed class MedicalChain : IDisposable
     {
         var proposal = Run(time, transactions);
         Assert.True(proposal.Rejected.Count == 0, string.Join("; ", proposal.Rejected.Select(r => $"{r.Transaction.Type}: {r.Result.Rejection}: {r.Result.Reason}")));
-        Assert.Equal(transactions.Length, proposal.Transactions.Count);
+        Assert.Equal(transactions.Length, proposal.Transactions.Count(t => t.Type != TransactionType.CommitReport));
         return proposal;
     }
 
@@ -147,12 +187,13 @@ internal sealed class MedicalChain : IDisposable
     {
         var rootBefore = Node.StateRoot;
         var blockTime = time ?? NextTime;
-        var proposal = Node.PrepareBlock(blockTime, AdminId, [transaction]);
+        var proposal = Node.PrepareBlock(blockTime, NextProposer, [transaction]);
         Assert.Empty(proposal.Transactions);
         var (_, result) = Assert.Single(proposal.Rejected);
         Assert.True(expected == result.Rejection, $"expected {expected}, got {result.Rejection}: {result.Reason}");
         Assert.False(string.IsNullOrEmpty(result.Reason));
-        Assert.Equal(rootBefore, proposal.Header.StateRoot);
+        // On a credit chain even an empty block changes state (the proposer's reward), so compare with the empty block.
+        Assert.Equal(Credit is null ? rootBefore : Node.PrepareBlock(blockTime, NextProposer, []).Header.StateRoot, proposal.Header.StateRoot);
         Assert.Equal(rootBefore, Node.StateRoot);
 
         // A proposer that includes the transaction anyway produces a block every validator refuses.

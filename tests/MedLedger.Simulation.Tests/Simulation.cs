@@ -31,13 +31,16 @@ internal enum Behaviour
 /// <param name="NetworkFaults">Loss, duplication, long delays and partitions before the heal.</param>
 /// <param name="Crashes">Honest validators crash and restart before the heal.</param>
 /// <param name="HeightsAfterHeal">K: heights every honest node must commit after the heal.</param>
-internal sealed record Scenario(string Name, int Validators, IReadOnlyList<Behaviour> Byzantine, bool NetworkFaults, bool Crashes, int HeightsAfterHeal = 3);
+/// <param name="Standby">Honest node accounts beyond the genesis validators, which start as verifiers (credit chains only).</param>
+/// <param name="EpochLength">Blocks per epoch of a credit chain (docs/credit.md), whose proposals carry a commit report and
+/// whose set is re-elected at every boundary; 0 for a chain without credit.</param>
+internal sealed record Scenario(string Name, int Validators, IReadOnlyList<Behaviour> Byzantine, bool NetworkFaults, bool Crashes, int HeightsAfterHeal = 3, int Standby = 0, ulong EpochLength = 0);
 
 /// <summary>A run that broke a property; the message names the seed.</summary>
 internal sealed class SimulationFailure(string message) : Exception(message);
 
 /// <summary>What a successful run did, for the summary line.</summary>
-internal sealed record SimulationStatistics(ulong Heights, uint HighestRound, long Messages, int Evidence, int RealVerifications, int Restarts);
+internal sealed record SimulationStatistics(ulong Heights, uint HighestRound, long Messages, int Evidence, int RealVerifications, int Restarts, int SetChanges = 0, int MembershipChanges = 0);
 
 /// <summary>
 /// One seeded run: n real <see cref="TendermintEngine"/>s, each with its own <see cref="LedgerStateMachine"/>, exchanging
@@ -82,6 +85,8 @@ internal sealed class Simulation
     private long _messages;
     private int _evidence;
     private int _restarts;
+    private int _setChanges;
+    private int _membershipChanges;
     private uint _highestRound;
     private bool _faultsActive;
     private long _healTime;
@@ -97,10 +102,12 @@ internal sealed class Simulation
         _seed = seed;
         _scenario = scenario;
         _random = new Random(seed);
-        _genesis = SimulationChain.Genesis(scenario.Validators);
+        _genesis = scenario.EpochLength == 0
+            ? SimulationChain.Genesis(scenario.Validators)
+            : SimulationChain.CreditGenesis(scenario.Validators, scenario.Standby, scenario.EpochLength);
         var verified = new VerifiedSignatures();
         var byzantine = Shuffle(Enumerable.Range(0, scenario.Validators).ToList()).Take(scenario.Byzantine.Count).ToList();
-        _nodes = new SimulatedNode[scenario.Validators];
+        _nodes = new SimulatedNode[scenario.Validators + scenario.Standby];
         for (var i = 0; i < _nodes.Length; i++)
         {
             var slot = byzantine.IndexOf(i);
@@ -146,7 +153,7 @@ internal sealed class Simulation
             throw new SimulationFailure($"{Describe()}: {exception.GetType().Name} at virtual time {_now / Millisecond} ms: {exception}");
         }
 
-        return new SimulationStatistics(Honest.Min(n => n.Ledger.Height), _highestRound, _messages, _evidence, _suite.RealVerifications, _restarts);
+        return new SimulationStatistics(Honest.Min(n => n.Ledger.Height), _highestRound, _messages, _evidence, _suite.RealVerifications, _restarts, _setChanges, _membershipChanges);
     }
 
     private IEnumerable<SimulatedNode> Honest => _nodes.Where(n => n.Behaviour == Behaviour.Honest);
@@ -310,7 +317,7 @@ internal sealed class Simulation
             case BuildProposal build:
                 {
                     Check(build.Height == node.Ledger.Height + 1, $"node {node.Index} was asked to build height {build.Height} at {node.Ledger.Height}");
-                    var proposal = node.Ledger.PrepareBlock(node.LocalMilliseconds(_now) + SimulationChain.GenesisTime, node.Id, Pending(node).Take(3));
+                    var proposal = node.Ledger.PrepareBlock(node.LocalMilliseconds(_now) + SimulationChain.GenesisTime, node.Id, Pending(node).Take(3), lastCommit: LastCommit(node));
                     var hash = proposal.Header.ComputeHash(_suite);
                     node.Blocks[hash] = new CachedBlock(proposal.Header, proposal.Transactions, proposal.Prepared, true);
                     queue.Enqueue(new ProposalBuilt(build.Height, build.Round, hash));
@@ -413,6 +420,7 @@ internal sealed class Simulation
         Check(problem is null, $"node {node.Index}'s certificate for height {commit.Height} does not verify: {problem}");
         var prepared = Validate(node, commit.BlockHash, block!);
         Check(prepared is not null, $"node {node.Index} decided an invalid block at height {commit.Height}");
+        var setBefore = node.Ledger.ValidatorSet;
         node.Ledger.Commit(block!.Header, block.Transactions, prepared!);
         node.Chain.Add(new Block(block.Header, block.Transactions, commit.Certificate));
         foreach (var stale in node.Blocks.Where(b => b.Value.Header.Height <= commit.Height).Select(b => b.Key).ToList())
@@ -430,6 +438,14 @@ internal sealed class Simulation
             else
             {
                 _decided[commit.Height] = (commit.BlockHash, node.Ledger.StateRoot);
+                if (!ReferenceEquals(setBefore, node.Ledger.ValidatorSet))
+                {
+                    _setChanges++;
+                    if (!setBefore.Validators.Select(v => v.KeyId).SequenceEqual(node.Ledger.ValidatorSet.Validators.Select(v => v.KeyId)))
+                    {
+                        _membershipChanges++;
+                    }
+                }
             }
         }
 
@@ -535,7 +551,7 @@ internal sealed class Simulation
         var replaceAll = false;
         if (node.Behaviour == Behaviour.EquivocatingProposer)
         {
-            var other = node.Ledger.PrepareBlock(block.Header.TimeUnixMilliseconds + 1 + _random.Next(1000), node.Id, Pending(node).Skip(1).Take(2));
+            var other = node.Ledger.PrepareBlock(block.Header.TimeUnixMilliseconds + 1 + _random.Next(1000), node.Id, Pending(node).Skip(1).Take(2), lastCommit: LastCommit(node));
             alternative = Forge(node, proposal, other.Header, other.Transactions);
         }
         else if (node.Behaviour == Behaviour.InvalidBlockProposer && proposal.ProofOfLockRound < 0)
@@ -572,6 +588,9 @@ internal sealed class Simulation
         var signature = node.Key.Sign(Proposal.EncodeSigningBytes(SimulationChain.ChainId, proposal.Height, proposal.Round, hash, proposal.ProofOfLockRound));
         return new ProposalMessage(proposal with { BlockHash = hash, Signature = signature }, header, transactions);
     }
+
+    /// <summary>The certificate of the node's last committed block, which a credit chain's proposal reports (null before block 1).</summary>
+    private static CommitCertificate? LastCommit(SimulatedNode node) => node.Chain.Count == 0 ? null : node.Chain[^1].Certificate;
 
     private IEnumerable<int> Peers(SimulatedNode node) => Enumerable.Range(0, _nodes.Length).Where(i => i != node.Index);
 

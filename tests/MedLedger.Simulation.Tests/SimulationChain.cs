@@ -48,6 +48,26 @@ internal static class SimulationChain
         return genesis;
     }
 
+    /// <summary>
+    /// A credit chain (docs/credit.md): <paramref name="validatorCount"/> genesis validators and <paramref name="standby"/>
+    /// further nodes, each the node account of its own hospital, with epochs of <paramref name="epochLength"/> blocks and
+    /// at most <paramref name="validatorCount"/> seats, so a standby node is elected only in place of a validator.
+    /// </summary>
+    public static GenesisDocument CreditGenesis(int validatorCount, int standby, ulong epochLength)
+    {
+        var nodes = Enumerable.Range(0, validatorCount + standby).ToList();
+        var genesis = new GenesisDocument(
+            ChainId,
+            StandardCryptoSuite.SuiteName,
+            GenesisTime,
+            [.. nodes.Take(validatorCount).Select(i => new GenesisValidator($"validator-{i}", Hex(ValidatorKeys[i]), 1))],
+            [new GenesisAccount("administrator", Hex(Admin), AccountRole.Administrator), .. nodes.Select(i => new GenesisAccount($"validator-{i}", Hex(ValidatorKeys[i]), AccountRole.Node, $"hospital-{i}"))],
+            [.. nodes.Select(i => new GenesisOrganisation($"hospital-{i}", $"Hospital {i}", OrganisationKind.Hospital, "tertiary", Hex(ValidatorKeys[i]), $"https://hospital-{i}.example"))],
+            Credit: new CreditParameters(EpochLength: epochLength, MaxValidators: validatorCount));
+        genesis.Validate();
+        return genesis;
+    }
+
     public static Hash KeyId(ISigningKey key) => Suite.Hash(key.PublicKey.Span);
 
     public static string Hex(ISigningKey key) => Convert.ToHexStringLower(key.PublicKey.Span);

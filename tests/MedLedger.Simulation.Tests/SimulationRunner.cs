@@ -13,7 +13,7 @@ internal static class SimulationRunner
 {
     public const string SeedVariable = "MEDLEDGER_SIM_SEED";
 
-    public static void Run(ITestOutputHelper output, Scenario scenario, int firstSeed, int count, bool expectEvidence = false)
+    public static void Run(ITestOutputHelper output, Scenario scenario, int firstSeed, int count, bool expectEvidence = false, bool expectMembershipChange = false)
     {
         var replay = Environment.GetEnvironmentVariable(SeedVariable);
         var seeds = string.IsNullOrWhiteSpace(replay)
@@ -27,6 +27,8 @@ internal static class SimulationRunner
         long messages = 0;
         var evidence = 0;
         var restarts = 0;
+        var setChanges = 0;
+        var membershipChanges = 0;
         foreach (var seed in seeds)
         {
             try
@@ -37,6 +39,8 @@ internal static class SimulationRunner
                 messages += statistics.Messages;
                 evidence += statistics.Evidence;
                 restarts += statistics.Restarts;
+                setChanges += statistics.SetChanges;
+                membershipChanges += statistics.MembershipChanges;
             }
             catch (SimulationFailure failure)
             {
@@ -45,10 +49,15 @@ internal static class SimulationRunner
             }
         }
 
-        output.WriteLine($"{scenario.Name}: {seeds.Count - failures.Count} passed, {failures.Count} failed; {heights} heights committed by every honest node, highest round {highestRound}, {messages} messages, {evidence} evidence reports, {restarts} restarts");
+        output.WriteLine($"{scenario.Name}: {seeds.Count - failures.Count} passed, {failures.Count} failed; {heights} heights committed by every honest node, highest round {highestRound}, {messages} messages, {evidence} evidence reports, {restarts} restarts, {setChanges} validator-set changes ({membershipChanges} of membership)");
         Assert.True(
             failures.Count == 0,
             $"{scenario.Name}: {failures.Count} of {seeds.Count} seeds failed: {string.Join(", ", failures.Select(f => f.Seed))}\nfirst failure: {failures.FirstOrDefault().Message}");
+        if (expectMembershipChange && string.IsNullOrWhiteSpace(replay))
+        {
+            Assert.True(membershipChanges > 0, $"{scenario.Name}: no election changed the set's members in seeds {seeds[0]}..{seeds[^1]}");
+        }
+
         if (expectEvidence && string.IsNullOrWhiteSpace(replay))
         {
             Assert.True(evidence > 0, $"{scenario.Name}: no honest node reported the Byzantine validator's conflicting messages in seeds {seeds[0]}..{seeds[^1]}");
