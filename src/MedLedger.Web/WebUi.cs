@@ -5,6 +5,7 @@ using MedLedger.Web.Services;
 using MedLedger.Web.Sessions;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
@@ -25,8 +26,12 @@ public static class WebUi
     /// <summary>The session cookie: <c>__Host-</c> (Secure, Path=/, no Domain), HttpOnly, SameSite=Strict.</summary>
     public const string SessionCookie = "__Host-medledger-session";
 
-    /// <summary>The antiforgery cookie, with the same protections.</summary>
-    public const string AntiforgeryCookie = "__Host-medledger-antiforgery";
+    /// <summary>
+    /// The antiforgery cookie: HttpOnly, SameSite=Strict, Secure when the request is. ASP.NET Core refuses to issue an
+    /// always-Secure antiforgery cookie over plain HTTP, and a node's UI listens on plain HTTP on 127.0.0.1 (browsers
+    /// treat loopback as a secure context), so this one cannot carry the <c>__Host-</c> prefix.
+    /// </summary>
+    public const string AntiforgeryCookie = "medledger-antiforgery";
 
     /// <summary>The form field that carries the antiforgery token.</summary>
     public const string AntiforgeryField = "__RequestVerificationToken";
@@ -43,11 +48,14 @@ public static class WebUi
             options.Cookie.Name = AntiforgeryCookie;
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
-            options.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.Always;
+            options.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
             options.Cookie.Path = "/";
             options.FormFieldName = AntiforgeryField;
             options.SuppressXFrameOptionsHeader = true;
         });
+        // Antiforgery tokens are protected with keys that live in memory only: nothing is written to the user's home
+        // folder, and a restarted node simply asks for the form again (its sessions are gone too).
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(provider => new SessionStore(provider.GetRequiredService<TimeProvider>()));
         services.AddHostedService<SessionSweeper>();
