@@ -5,6 +5,7 @@ using MedLedger.Crypto;
 using MedLedger.Ledger;
 using MedLedger.Node.Api;
 using MedLedger.Node.Medical;
+using MedLedger.Node.Web;
 using MedLedger.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -163,6 +164,7 @@ public static partial class NodeHost
         builder.Services.AddSingleton<QueryService>();
         builder.Services.AddSingleton<DeidentifiedService>();
         builder.Services.AddSingleton<Gate>();
+        builder.Services.AddMedLedgerWeb();
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("consensus", tags: ["ready"]);
 
         var app = builder.Build();
@@ -173,6 +175,7 @@ public static partial class NodeHost
         app.MapHealthChecks("/health/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapLedgerEndpoints();
         app.MapMedicalEndpoints();
+        app.MapMedLedgerWeb();
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             records.Dispose();

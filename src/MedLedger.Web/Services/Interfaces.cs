@@ -1,0 +1,89 @@
+using MedLedger.Web.Sessions;
+
+namespace MedLedger.Web.Services;
+
+// The application services the pages call (ARCHITECTURE §2, §10). MedLedger.Node implements them over its own
+// services; every method authorises the session's user first and logs a refused attempt on chain, so a page can
+// never reach data its user may not see, whatever it renders.
+
+/// <summary>Sign-in at the user's home node: opens the custodial keys with the passphrase.</summary>
+public interface ISignIn
+{
+    Task<SignInOutcome> SignInAsync(string username, string passphrase, CancellationToken cancellationToken);
+}
+
+/// <summary>What a patient does (SPEC F17, F20, F29).</summary>
+public interface IPatientPortal
+{
+    Task<WebResult<IReadOnlyList<RecordRow>>> TimelineAsync(WebSession session, CancellationToken cancellationToken);
+
+    Task<WebResult<IReadOnlyList<GrantRow>>> GrantsAsync(WebSession session, CancellationToken cancellationToken);
+
+    Task<WebResult<string>> CreateGrantAsync(WebSession session, GrantRequest request, CancellationToken cancellationToken);
+
+    Task<WebResult<string>> RevokeGrantAsync(WebSession session, string grantId, CancellationToken cancellationToken);
+
+    Task<WebResult<IReadOnlyList<AccessRow>>> WhoViewedAsync(WebSession session, CancellationToken cancellationToken);
+
+    Task<WebResult<WebFile>> ExportRecordsAsync(WebSession session, CancellationToken cancellationToken);
+
+    Task<WebResult<WebFile>> ExportAccessLogAsync(WebSession session, CancellationToken cancellationToken);
+}
+
+/// <summary>Reading one record, for whoever may (the patient, a granted doctor): logged on chain either way.</summary>
+public interface IRecordViewer
+{
+    Task<WebResult<RecordView>> ReadAsync(WebSession session, string recordId, CancellationToken cancellationToken);
+}
+
+/// <summary>What a doctor does (SPEC F5, F15, F16).</summary>
+public interface IDoctorDesk
+{
+    Task<WebResult<IReadOnlyList<PatientMatch>>> FindPatientAsync(WebSession session, PatientSearch search, CancellationToken cancellationToken);
+
+    Task<WebResult<IReadOnlyList<RecordRow>>> PatientRecordsAsync(WebSession session, string patient, CancellationToken cancellationToken);
+
+    Task<WebResult<string>> WriteRecordAsync(WebSession session, RecordWriteRequest request, CancellationToken cancellationToken);
+
+    Task<WebResult<IReadOnlyList<RecordRow>>> PracticeHistoryAsync(WebSession session, CancellationToken cancellationToken);
+}
+
+/// <summary>What an auditor does (SPEC F20, F21, F30).</summary>
+public interface IAuditDesk
+{
+    Task<WebResult<IReadOnlyList<AccessRow>>> SearchAsync(WebSession session, AccessFilter filter, CancellationToken cancellationToken);
+
+    Task<WebResult<WebFile>> ExportFhirAsync(WebSession session, AccessFilter filter, CancellationToken cancellationToken);
+
+    Task<WebResult<AccessVolume>> VolumeAsync(WebSession session, AccessFilter filter, CancellationToken cancellationToken);
+
+    Task<WebResult<IntegrityView>> CheckIntegrityAsync(WebSession session, CancellationToken cancellationToken);
+}
+
+/// <summary>What an organisation's administrator does (SPEC F2, F3).</summary>
+public interface IAdminDesk
+{
+    Task<WebResult<IReadOnlyList<StaffRow>>> StaffAsync(WebSession session, CancellationToken cancellationToken);
+
+    Task<WebResult<string>> RegisterStaffAsync(WebSession session, StaffRequest request, CancellationToken cancellationToken);
+
+    Task<WebResult<string>> RevokeStaffAsync(WebSession session, string keyId, CancellationToken cancellationToken);
+
+    Task<WebResult<IReadOnlyList<ProposalRow>>> ProposalsAsync(WebSession session, CancellationToken cancellationToken);
+
+    Task<WebResult<string>> VoteAsync(WebSession session, string proposalId, CancellationToken cancellationToken);
+}
+
+/// <summary>The chain explorer for every signed-in user: no private content.</summary>
+public interface IExplorer
+{
+    Task<WebResult<NodeStatusView>> StatusAsync(WebSession session, CancellationToken cancellationToken);
+
+    Task<WebResult<IReadOnlyList<ValidatorRow>>> ValidatorsAsync(WebSession session, CancellationToken cancellationToken);
+
+    Task<WebResult<IReadOnlyList<BlockRow>>> BlocksAsync(WebSession session, ulong? below, int count, CancellationToken cancellationToken);
+
+    Task<WebResult<BlockView>> BlockAsync(WebSession session, ulong height, CancellationToken cancellationToken);
+
+    Task<WebResult<TransactionRow>> TransactionAsync(WebSession session, string transactionId, CancellationToken cancellationToken);
+}

@@ -1,0 +1,282 @@
+using System.Text.RegularExpressions;
+using MedLedger.Sharing.Demo;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace MedLedger.Web.Tests.Browser;
+
+/// <summary>
+/// Each actor's main flow and a denied path, end to end in headless Chromium against a real demo node (see
+/// <see cref="DemoNode"/>): sign in, do the job, see the result on the page, sign out. Screenshots of the key pages go
+/// to the test output's artifacts/screenshots folder (its path is printed). The demo data is seeded by the CLI with
+/// seed 2026 (SyntheticPatients), so patient01's identity is known here; its home doctor is dr.chen and it granted
+/// dr.silva read access; dr.novak has no grant from it.
+/// </summary>
+[Collection(DemoNodeGroup.Name)]
+public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Patient_SeesTimelineAndRecord_GrantsAndRevokes_SeesWhoViewed_ExportsData()
+    {
+        var page = await SignInAsync("patient01");
+
+        // 1. The timeline lists the patient's records across institutions; open the first one.
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "My records" })).ToBeVisibleAsync();
+        var recordLinks = page.Locator("ol.timeline a");
+        Assert.True(await recordLinks.CountAsync() >= 3, "the timeline lists the patient's records");
+        await ShotAsync(page, "patient-timeline");
+        await recordLinks.First.ClickAsync();
+        await Expect(page.GetByText("Verified: the ciphertext matches")).ToBeVisibleAsync();
+        await Expect(page.Locator("details summary")).ToContainTextAsync("FHIR document");
+        await ShotAsync(page, "patient-record");
+
+        // 2. Grant dr.novak treatment access for 7 days, see it listed, revoke it.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sharing" }).ClickAsync();
+        await page.GetByLabel("To", new() { Exact = true }).SelectOptionAsync("user");
+        await page.GetByLabel("Username, organisation id or role").FillAsync("dr.novak");
+        await page.GetByLabel("For how many days").FillAsync("7");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Grant access" }).ClickAsync();
+        await Expect(page.Locator(".flash")).ToContainTextAsync("Granted treatment access to Dr Petr Novak");
+        var novakRow = page.Locator("table.grants tr", new() { HasText = "Dr Petr Novak" });
+        await Expect(novakRow).ToContainTextAsync("active");
+        await ShotAsync(page, "patient-grants");
+        await novakRow.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(page.Locator(".flash")).ToContainTextAsync("The grant is revoked");
+        await Expect(page.Locator("table.grants tr", new() { HasText = "Dr Petr Novak" })).ToContainTextAsync("revoked");
+
+        // 3. "Who viewed my data" shows the read just made and the grant; both exports download as FHIR.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Who viewed my data" }).First.ClickAsync();
+        await Expect(page.Locator("table.access-log")).ToContainTextAsync("read");
+        await Expect(page.Locator("table.access-log")).ToContainTextAsync("grant");
+        var bundle = await DownloadAsync(page, "Download (FHIR AuditEvent)");
+        Assert.Contains("\"AuditEvent\"", bundle, StringComparison.Ordinal);
+        await page.GetByRole(AriaRole.Link, new() { Name = "My records" }).ClickAsync();
+        var records = await DownloadAsync(page, "Download my records (FHIR Bundle)");
+        Assert.Contains("\"resourceType\":\"Bundle\"", records, StringComparison.Ordinal);
+        Assert.Contains("urn:medledger:record:", records, StringComparison.Ordinal);
+
+        await SignOutAsync(page);
+    }
+
+    [Fact]
+    public async Task Patient_Denied_AuditorPagesAndForgedForms()
+    {
+        // A patient who types the auditor's address is refused (and the attempt logged); a form posted from
+        // elsewhere, without the antiforgery token, is refused before anything runs.
+        var page = await SignInAsync("patient02");
+        var response = await page.GotoAsync(new Uri(node.Address, "audit").ToString());
+        Assert.Equal(403, response!.Status);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
+        var forged = await page.APIRequest.PostAsync(new Uri(node.Address, "patient/grants").ToString(), new() { Form = page.APIRequest.CreateFormData().Set("actorKind", "role").Set("actor", "doctor").Set("purpose", "research").Set("tiers", "sensitive").Set("days", "3650") });
+        Assert.Equal(400, forged.Status);
+        await page.GotoAsync(new Uri(node.Address, "patient/grants").ToString());
+        await Expect(page.Locator("main")).Not.ToContainTextAsync("every doctor");
+        await SignOutAsync(page);
+    }
+
+    [Fact]
+    public async Task Doctor_FindsGrantedPatient_ReadsRecord_WritesRecordWithConsent_SeesPracticeHistory()
+    {
+        var patient = SyntheticPatients.Generate(2026, 6)[0];
+        var page = await SignInAsync("dr.silva");
+
+        // 1. Find patient01 in the EMPI by national id: found, because patient01 granted dr.silva.
+        await page.GetByLabel("National id").FillAsync(patient.NationalId);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Find patient" }).ClickAsync();
+        Assert.DoesNotContain(patient.NationalId, page.Url, StringComparison.Ordinal);
+        var match = page.Locator("section[aria-labelledby=matches] a").First;
+        await Expect(match).ToBeVisibleAsync();
+        await ShotAsync(page, "doctor-search");
+        await match.ClickAsync();
+
+        // 2. The granted records are listed; one opens (general clinical tier).
+        await Expect(page.Locator("table.responsive tbody tr").First).ToBeVisibleAsync();
+        var patientUrl = page.Url;
+        await page.Locator("table.responsive tbody tr a").First.ClickAsync();
+        await Expect(page.GetByText("Verified: the ciphertext matches")).ToBeVisibleAsync();
+
+        // 3. Write a record; patient01 consents with their passphrase on the doctor's screen.
+        await page.GotoAsync(patientUrl);
+        await page.GetByLabel("Category").SelectOptionAsync("examination");
+        await page.GetByLabel("Patient's username").FillAsync("patient01");
+        await page.GetByLabel("Patient's passphrase").FillAsync(node.Login("patient01").Passphrase);
+        await ShotAsync(page, "doctor-write");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Write record" }).ClickAsync();
+        await Expect(page.Locator(".flash")).ToContainTextAsync("Record written with the patient's consent");
+
+        // 4. The practice history shows it.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Doctor's desk" }).ClickAsync();
+        await Expect(page.Locator("table.responsive")).ToContainTextAsync("examination");
+        await SignOutAsync(page);
+    }
+
+    [Fact]
+    public async Task Doctor_WithoutGrant_SeesAccessDenied_AndThePatientSeesTheAttempt()
+    {
+        // 1. patient03's record id, from patient03's own timeline.
+        var patientPage = await SignInAsync("patient03");
+        var href = await patientPage.Locator("ol.timeline a").First.GetAttributeAsync("href");
+        await SignOutAsync(patientPage);
+
+        // 2. dr.novak has no grant from patient03 (the demo grants patient01 and patient04 only): access denied.
+        var doctor = await SignInAsync("dr.novak");
+        var response = await doctor.GotoAsync(new Uri(node.Address, href!.TrimStart('/')).ToString());
+        Assert.Equal(403, response!.Status);
+        await Expect(doctor.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
+        await Expect(doctor.Locator(".denied")).ToContainTextAsync("No grant of the patient covers this record");
+        await ShotAsync(doctor, "doctor-denied");
+        await SignOutAsync(doctor);
+
+        // 3. patient03 sees the refused attempt by Dr Petr Novak in "who viewed my data".
+        patientPage = await SignInAsync("patient03");
+        await patientPage.GetByRole(AriaRole.Link, new() { Name = "Who viewed my data" }).First.ClickAsync();
+        var attempt = patientPage.Locator("table.access-log tr", new() { HasText = "Dr Petr Novak" }).Filter(new() { HasText = "denied" });
+        await Expect(attempt.First).ToBeVisibleAsync();
+        await ShotAsync(patientPage, "patient-who-viewed");
+        await SignOutAsync(patientPage);
+    }
+
+    [Fact]
+    public async Task Auditor_SearchesTheLog_SeesChartAndDenied_ExportsCsv_RunsIntegrity_AndIsDeniedRecordContent()
+    {
+        var page = await SignInAsync("auditor.berg");
+
+        // 1. The log with its server-drawn chart.
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access log", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.Locator("figure svg.chart rect").First).ToBeVisibleAsync();
+        Assert.True(await page.Locator("table.access-log tbody tr").CountAsync() > 0);
+        await ShotAsync(page, "auditor-log");
+
+        // 2. Filter to denied attempts; every row says denied.
+        await page.GetByLabel("Outcome").SelectOptionAsync("denied");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+        Assert.Contains("outcome=denied", page.Url, StringComparison.Ordinal);
+        foreach (var outcome in await page.Locator("table.access-log tbody td[data-label=Outcome] .badge").AllTextContentsAsync())
+        {
+            Assert.Equal("denied", outcome);
+        }
+
+        // 3. CSV and FHIR exports of the filtered log.
+        var csv = await DownloadAsync(page, "Export CSV");
+        Assert.StartsWith("time,actor,actor_role,organisation", csv, StringComparison.Ordinal);
+        var fhir = await DownloadAsync(page, "Export FHIR AuditEvent");
+        Assert.Contains("\"Bundle\"", fhir, StringComparison.Ordinal);
+
+        // 4. The integrity audit checks every held ciphertext.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run integrity audit" }).ClickAsync();
+        await Expect(page.Locator("p[role=status]")).ToContainTextAsync("stored ciphertexts match their on-chain pointers");
+        Assert.Matches(IntegrityLine(), await page.Locator("p[role=status]").TextContentAsync() ?? string.Empty);
+        await ShotAsync(page, "auditor-integrity");
+
+        // 5. Denied: an auditor never reads record contents.
+        var anyRecord = await FirstRecordOfAsync("patient02");
+        var response = await page.GotoAsync(new Uri(node.Address, anyRecord.TrimStart('/')).ToString());
+        Assert.Equal(403, response!.Status);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
+        await SignOutAsync(page);
+    }
+
+    [Fact]
+    public async Task OrgAdmin_RegistersAndRevokesStaff_SeesNodeStatus_AndIsDeniedTheAuditLog()
+    {
+        var page = await SignInAsync("admin.riverside-clinic");
+        await Expect(page.GetByText("Validator role")).ToBeVisibleAsync();
+
+        // 1. Register a doctor; the new account is on chain and listed as active.
+        await page.GetByLabel("Full name").FillAsync("Dr Web Test");
+        await page.GetByLabel("Username").FillAsync("dr.webtest");
+        await page.GetByLabel("Role").SelectOptionAsync("doctor");
+        await page.GetByLabel("Initial passphrase").FillAsync("a-long-initial-passphrase");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        await Expect(page.Locator(".flash")).ToContainTextAsync("Registered Dr Web Test");
+        var row = page.Locator("table.staff tr", new() { HasText = "Dr Web Test" });
+        await Expect(row).ToContainTextAsync("active");
+        await ShotAsync(page, "admin-staff");
+
+        // 2. Revoke: listed as revoked, and the revoked doctor can no longer sign in.
+        await row.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(page.Locator(".flash")).ToContainTextAsync("Revoked Dr Web Test");
+        await Expect(page.Locator("table.staff tr", new() { HasText = "Dr Web Test" })).ToContainTextAsync("revoked");
+
+        // 3. Denied: the consortium-wide access log is the auditors'.
+        var response = await page.GotoAsync(new Uri(node.Address, "audit").ToString());
+        Assert.Equal(403, response!.Status);
+        await SignOutAsync(page);
+
+        var revoked = await node.Browser.NewPageAsync();
+        await revoked.GotoAsync(new Uri(node.Address, "signin").ToString());
+        await revoked.GetByLabel("Username").FillAsync("dr.webtest");
+        await revoked.GetByLabel("Passphrase").FillAsync("a-long-initial-passphrase");
+        await revoked.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(revoked.Locator(".error")).ToContainTextAsync("revoked");
+        await revoked.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Explorer_ShowsBlocksTransactionsAndValidators_WithoutPayloads_OnAPhone()
+    {
+        // On a phone-sized viewport: the explorer lists blocks, a block lists its transactions, a transaction shows
+        // its envelope and verified inclusion proof and never its payload.
+        var context = await node.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, AcceptDownloads = true });
+        var page = await SignInAsync("researcher.tanaka", context);
+        Assert.EndsWith("/explorer", page.Url, StringComparison.Ordinal);
+        await Expect(page.Locator("table.validators")).ToContainTextAsync("not yet scored");
+        await ShotAsync(page, "explorer-phone");
+        await page.Locator("table.blocks tbody a").First.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { NameRegex = BlockHeading() })).ToBeVisibleAsync();
+        await page.Locator("table.transactions tbody a").First.ClickAsync();
+        await Expect(page.GetByText("verified against the block's transaction root")).ToBeVisibleAsync();
+        Assert.DoesNotContain("Encoded", await page.ContentAsync(), StringComparison.Ordinal);
+        await SignOutAsync(page);
+    }
+
+    private async Task<IPage> SignInAsync(string username, IBrowserContext? context = null)
+    {
+        context ??= await node.Browser.NewContextAsync(new() { AcceptDownloads = true });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(node.Address, "signin").ToString());
+        await page.GetByLabel("Username").FillAsync(username);
+        await page.GetByLabel("Passphrase").FillAsync(node.Login(username).Passphrase);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByText("Signed in as")).ToBeVisibleAsync();
+        Assert.DoesNotContain("passphrase", page.Url, StringComparison.OrdinalIgnoreCase);
+        return page;
+    }
+
+    private static async Task SignOutAsync(IPage page)
+    {
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page.GetByText("You have signed out.")).ToBeVisibleAsync();
+        await page.Context.CloseAsync();
+    }
+
+    private async Task<string> FirstRecordOfAsync(string patient)
+    {
+        var page = await SignInAsync(patient);
+        var href = await page.Locator("ol.timeline a").First.GetAttributeAsync("href");
+        await SignOutAsync(page);
+        return href!;
+    }
+
+    private static async Task<string> DownloadAsync(IPage page, string linkName)
+    {
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = linkName }).ClickAsync());
+        var path = await download.PathAsync();
+        return await File.ReadAllTextAsync(path);
+    }
+
+    private async Task ShotAsync(IPage page, string name)
+    {
+        var path = Path.Combine(node.ScreenshotFolder, name + ".png");
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        output.WriteLine($"screenshot: {path}");
+    }
+
+    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+
+    [GeneratedRegex(@"^\d+ of \d+ stored ciphertexts")]
+    private static partial Regex IntegrityLine();
+
+    [GeneratedRegex(@"^Block \d+$")]
+    private static partial Regex BlockHeading();
+}

@@ -1,0 +1,224 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using MedLedger.Web.Security;
+using MedLedger.Web.Services;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MedLedger.Web.Tests;
+
+/// <summary>
+/// The UI's HTTP behaviour on a real Kestrel socket with stand-in services: security headers, the session cookie's
+/// flags, antiforgery on every form, sign-in/out, and that a refusal from a service is shown as "access denied".
+/// </summary>
+public sealed partial class WebHostTests : IAsyncLifetime
+{
+    private readonly FakeServices _services = new();
+    private WebApplication? _app;
+    private Uri _address = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Services.AddMedLedgerWebUi();
+        builder.Services.AddSingleton<ISignIn>(_services);
+        builder.Services.AddSingleton<IPatientPortal>(_services);
+        builder.Services.AddSingleton<IRecordViewer>(_services);
+        builder.Services.AddSingleton<IDoctorDesk>(_services);
+        builder.Services.AddSingleton<IAuditDesk>(_services);
+        builder.Services.AddSingleton<IAdminDesk>(_services);
+        builder.Services.AddSingleton<IExplorer>(_services);
+        _app = builder.Build();
+        _app.MapMedLedgerWebUi();
+        await _app.StartAsync();
+        _address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task SignInPage_CarriesTheSecurityHeaders_AndAnHttpOnlyStrictAntiforgeryCookie()
+    {
+        using var client = Client(out _);
+        using var response = await client.GetAsync(new Uri(_address, "/signin"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(SecurityHeaders.ContentSecurityPolicy, response.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Contains("default-src 'self'", SecurityHeaders.ContentSecurityPolicy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", SecurityHeaders.ContentSecurityPolicy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-eval", SecurityHeaders.ContentSecurityPolicy, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", SecurityHeaders.ContentSecurityPolicy, StringComparison.Ordinal);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
+        Assert.Contains("no-store", response.Headers.CacheControl!.ToString(), StringComparison.Ordinal);
+        var antiforgery = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(WebUi.AntiforgeryCookie + "=", StringComparison.Ordinal));
+        Assert.Contains("httponly", antiforgery, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", antiforgery, StringComparison.OrdinalIgnoreCase);
+
+        // The page has no inline script or style for the CSP to block, and its form carries the token.
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("style=", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Matches(TokenField(), html);
+        Assert.Contains("<label for=\"passphrase\">", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_SetsASecureHttpOnlyStrictCookieWithOnlyARandomId_AndSignOutEndsTheSession()
+    {
+        // 1. Sign in with the form's token: a redirect to the role's home and the session cookie with all its flags.
+        using var client = Client(out _);
+        var token = await TokenAsync(client, "/signin");
+        using var signIn = await client.PostAsync(new Uri(_address, "/signin"), Form(token, ("username", "patient01"), ("passphrase", "demo-patient-passphrase")));
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        Assert.Equal("/patient", signIn.Headers.Location!.OriginalString);
+        var cookie = signIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(WebUi.SessionCookie + "=", StringComparison.Ordinal));
+        Assert.StartsWith("__Host-", cookie, StringComparison.Ordinal);
+        Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("path=/", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("expires", cookie, StringComparison.OrdinalIgnoreCase);
+        var id = cookie[(WebUi.SessionCookie.Length + 1)..cookie.IndexOf(';', StringComparison.Ordinal)];
+        Assert.Equal(43, id.Length);
+        Assert.DoesNotContain("patient01", cookie, StringComparison.Ordinal);
+        Assert.DoesNotContain("passphrase", signIn.Headers.Location!.OriginalString, StringComparison.Ordinal);
+
+        // 2. The session reaches the service (with this cookie: the handler sends it as the browser would).
+        using var page = await client.SendAsync(WithSession(HttpMethod.Get, "/patient", id));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("My records", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("patient01", _services.LastSession!.User.Username);
+
+        // 3. Sign out (with a token): the credential is disposed and the cookie no longer opens a page.
+        var signOutToken = await TokenAsync(client, "/signin");
+        using var signOut = await client.SendAsync(WithSession(HttpMethod.Post, "/signout", id, Form(signOutToken)));
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        Assert.Equal(1, _services.LastCredential!.Disposals);
+        using var after = await client.SendAsync(WithSession(HttpMethod.Get, "/patient", id));
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.StartsWith("/signin", after.Headers.Location!.OriginalString, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/signin")]
+    [InlineData("/signout")]
+    [InlineData("/patient/grants")]
+    [InlineData("/doctor/find")]
+    [InlineData("/audit/integrity")]
+    [InlineData("/admin/staff")]
+    public async Task EveryForm_WithoutAValidAntiforgeryToken_IsRefusedBeforeAnyServiceRuns(string path)
+    {
+        using var client = Client(out _);
+        await TokenAsync(client, "/signin");
+        using var missing = await client.PostAsync(new Uri(_address, path), Form(null, ("username", "patient01"), ("passphrase", "x")));
+        using var forged = await client.PostAsync(new Uri(_address, path), Form("CfDJ8forged", ("username", "patient01"), ("passphrase", "x")));
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(0, _services.Calls);
+    }
+
+    [Fact]
+    public async Task WrongPassphrase_ShowsAnErrorWithoutEchoingIt_AndSetsNoSession()
+    {
+        using var client = Client(out _);
+        var token = await TokenAsync(client, "/signin");
+        using var response = await client.PostAsync(new Uri(_address, "/signin"), Form(token, ("username", "patient01"), ("passphrase", "wrong-secret-123")));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Unknown username or wrong passphrase", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-secret-123", html, StringComparison.Ordinal);
+        Assert.False(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith(WebUi.SessionCookie, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ServiceRefusal_IsShownAsAccessDenied_With403()
+    {
+        // The pages do not decide who may see what: the service does, and its refusal becomes the "access denied" page.
+        using var client = Client(out _);
+        var id = await SignInAsync(client, "dr.novak");
+        _services.DenyRecords = true;
+        using var response = await client.SendAsync(WithSession(HttpMethod.Get, "/records/" + new string('b', 64), id));
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("Access denied", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(new string('b', 64), _services.LastRecordId);
+    }
+
+    [Fact]
+    public async Task PagesWithoutASession_RedirectToSignIn_AndServeNothing()
+    {
+        using var client = Client(out _);
+        foreach (var path in new[] { "/patient", "/doctor", "/audit", "/admin", "/explorer", "/records/" + new string('a', 64), "/patient/export/records" })
+        {
+            using var response = await client.GetAsync(new Uri(_address, path));
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.StartsWith("/signin", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, _services.Calls);
+    }
+
+    [Fact]
+    public async Task Stylesheet_IsServedFromTheAssembly()
+    {
+        using var client = Client(out _);
+        using var response = await client.GetAsync(new Uri(_address, "/ui/site.css"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/css", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains(".series-0", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private HttpClient Client(out CookieContainer cookies)
+    {
+        cookies = new CookieContainer();
+        return new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = _address };
+    }
+
+    private async Task<string> SignInAsync(HttpClient client, string username)
+    {
+        var token = await TokenAsync(client, "/signin");
+        using var response = await client.PostAsync(new Uri(_address, "/signin"), Form(token, ("username", username), ("passphrase", "demo-staff-passphrase")));
+        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(WebUi.SessionCookie + "=", StringComparison.Ordinal));
+        return cookie[(WebUi.SessionCookie.Length + 1)..cookie.IndexOf(';', StringComparison.Ordinal)];
+    }
+
+    private async Task<string> TokenAsync(HttpClient client, string path)
+    {
+        var html = await client.GetStringAsync(new Uri(_address, path));
+        return TokenField().Match(html).Groups["token"].Value;
+    }
+
+    // HttpClient does not send a Secure cookie over http://, unlike browsers for 127.0.0.1; send it by hand.
+    private HttpRequestMessage WithSession(HttpMethod method, string path, string id, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, new Uri(_address, path)) { Content = content };
+        request.Headers.Add("Cookie", $"{WebUi.SessionCookie}={id}");
+        return request;
+    }
+
+    private static FormUrlEncodedContent Form(string? token, params (string Name, string Value)[] fields)
+    {
+        var pairs = fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)).ToList();
+        if (token is not null)
+        {
+            pairs.Add(new(WebUi.AntiforgeryField, token));
+        }
+
+        return new FormUrlEncodedContent(pairs);
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"(?<token>[^\"]+)\"")]
+    private static partial Regex TokenField();
+}
