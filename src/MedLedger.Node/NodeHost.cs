@@ -63,7 +63,7 @@ public static partial class NodeHost
 
             // A validator that signed for a height beyond the next one has lost committed blocks (a deleted or
             // restored-from-old-backup chain.db): serving from here would silently rewrite history.
-            if (signer.LastSigned is { } last && last.Height > store.Height + 1)
+            if (signer.LastPosition is { } last && last.Height > store.Height + 1)
             {
                 throw new NodeSetupException($"chain.db is at height {store.Height} but this validator signed at height {last.Height}: committed blocks are missing; restore chain.db from a backup.");
             }
