@@ -476,6 +476,12 @@ public sealed partial class ConsensusDriver
             return;
         }
 
+        if (_syncPeer is not null && _sync is { Blocks: 0 })
+        {
+            // The request went unanswered: a later run is timed from its own first request.
+            _sync = null;
+        }
+
         _syncPeer = null;
         var connected = transport.ConnectedPeers;
         Hash? peer = suggested is { IsZero: false } named && connected.Contains(named) ? named : null;
@@ -497,6 +503,9 @@ public sealed partial class ConsensusDriver
         {
             _syncPeer = chosen;
             _syncRequestedAt = now;
+
+            // The catch-up rate is measured from the first request, so it includes the peer's reads and the transfer.
+            _sync ??= new SyncProgress(now, _ledger.Height);
         }
     }
 
@@ -544,6 +553,7 @@ public sealed partial class ConsensusDriver
             }
 
             _sync.Transactions += block.Transactions.Count;
+            _sync.Blocks++;
         }
 
         if (!work.More || _syncPeer is null)
@@ -561,7 +571,7 @@ public sealed partial class ConsensusDriver
 
         _sync = null;
         var blocks = _ledger.Height - sync.FromHeight;
-        if (blocks == 0)
+        if (sync.Blocks == 0)
         {
             return;
         }
@@ -631,6 +641,8 @@ public sealed partial class ConsensusDriver
         public ulong FromHeight { get; } = fromHeight;
 
         public long Transactions { get; set; }
+
+        public long Blocks { get; set; }
     }
 
     private abstract record Work;
