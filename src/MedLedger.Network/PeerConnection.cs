@@ -128,7 +128,15 @@ internal sealed class PeerConnection : IAsyncDisposable
 
         Volatile.Write(ref _closeReason, reason);
         _queue.Writer.TryComplete();
-        _closing.Cancel();
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A concurrent DisposeAsync (whose own RequestClose lost the race to this one) already closed and disposed it.
+        }
+
         return true;
     }
 
