@@ -47,6 +47,7 @@ public sealed partial class ConsensusDriver
     private readonly Lock _evidenceLock = new();
     private readonly LinkedList<ConsensusEvidence> _evidence = new();
     private long _cacheSequence;
+    private CommitCertificate? _lastCertificate;
     private int _availableSignalled;
     private Hash _lockedBlock;
     private Hash? _syncPeer;
@@ -270,9 +271,11 @@ public sealed partial class ConsensusDriver
         else
         {
             var candidates = _mempool.Reap(Limits.MaxTransactionsPerBlock, Limits.MaxBlockBytes);
-            var proposal = _ledger.PrepareBlock(_clock.GetUtcNow().ToUnixTimeMilliseconds(), _nodeId, candidates);
+            // On a chain with credit rules the proposal opens with the previous block's certificate (the commit report,
+            // docs/credit.md), which rewards the validators that signed it; the ledger ignores it on other chains.
+            var proposal = _ledger.PrepareBlock(_clock.GetUtcNow().ToUnixTimeMilliseconds(), _nodeId, candidates, lastCommit: LastCertificate());
             DropRejected(proposal.Rejected);
-            if (proposal.Transactions.Count == 0 && !build.AllowEmpty)
+            if (!build.AllowEmpty && proposal.Transactions.All(t => t.Type == TransactionType.CommitReport))
             {
                 _followUps.Enqueue(new ProposalEmpty(build.Height, build.Round));
                 return;
@@ -286,6 +289,22 @@ public sealed partial class ConsensusDriver
         var hash = block.Header.ComputeHash(_ledger.Suite);
         Cache(hash, block);
         _followUps.Enqueue(new ProposalBuilt(build.Height, build.Round, hash));
+    }
+
+    // The certificate of the last committed block: kept from the commit, or loaded once after a start.
+    private CommitCertificate? LastCertificate()
+    {
+        if (_ledger.Credit is null || _ledger.Height == 0)
+        {
+            return null;
+        }
+
+        if (_lastCertificate is not { } certificate || certificate.Height != _ledger.Height)
+        {
+            _lastCertificate = _store.LoadBlock(_ledger.Height)?.Certificate;
+        }
+
+        return _lastCertificate;
     }
 
     private void BroadcastProposal(BroadcastProposal broadcast)
@@ -361,6 +380,7 @@ public sealed partial class ConsensusDriver
         // Durable first, then visible: the store commits the block and its state atomically, then memory follows.
         var validatorsBefore = _ledger.ValidatorSet;
         _store.SaveBlock(block, prepared.Changes);
+        _lastCertificate = commit.Certificate;
         _ledger.Commit(block.Header, block.Transactions, prepared);
 
         var ids = new Hash[block.Transactions.Count];

@@ -186,8 +186,11 @@ public static partial class NodeHost
         builder.Services.AddSingleton<IRecordStore>(records);
         builder.Services.AddSingleton<IRecordContentValidator, FhirContentValidator>();
         builder.Services.AddSingleton<RequestAuthenticator>();
+        builder.Services.AddSingleton<NodeNonces>();
         builder.Services.AddSingleton<AccessLogger>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AccessLogger>());
+        builder.Services.AddSingleton<EvidenceReporter>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<EvidenceReporter>());
         builder.Services.AddSingleton<ChainIndexer>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ChainIndexer>());
         builder.Services.AddSingleton<RecordService>();

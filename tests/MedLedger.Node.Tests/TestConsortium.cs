@@ -65,11 +65,11 @@ internal sealed class TestConsortium : IAsyncDisposable
     private HttpClient?[] Https { get; }
 
     /// <summary>Creates the folders of <paramref name="count"/> nodes (none started).</summary>
-    public static TestConsortium Create(int count = 4)
+    public static TestConsortium Create(int count = 4, CreditParameters? credit = null)
     {
         var root = Directory.CreateTempSubdirectory("medledger-consortium-tests-").FullName;
         var consortium = new TestConsortium(root, count);
-        consortium.Initialize();
+        consortium.Initialize(credit);
         return consortium;
     }
 
@@ -178,7 +178,7 @@ internal sealed class TestConsortium : IAsyncDisposable
         }
     }
 
-    private void Initialize()
+    private void Initialize(CreditParameters? credit)
     {
         var keys = Enumerable.Range(0, Count).Select(_ => Suite.GenerateSigningKey()).ToList();
         NodeKeys = keys;
@@ -191,7 +191,8 @@ internal sealed class TestConsortium : IAsyncDisposable
             Suite.Name,
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000,
             [.. keys.Select((k, i) => new GenesisValidator(NodeName(i), Hex(k), 1))],
-            accounts);
+            accounts,
+            Credit: credit);
         Genesis.Validate();
         for (var i = 0; i < Count; i++)
         {

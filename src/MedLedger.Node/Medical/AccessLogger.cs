@@ -23,14 +23,15 @@ public sealed partial class AccessLogger : BackgroundService
     private readonly LedgerService _service;
     private readonly ISigningKey _nodeKey;
     private readonly Hash _nodeKeyId;
+    private readonly NodeNonces _nonces;
     private readonly ILogger _logger;
-    private ulong _lastNonce;
 
-    public AccessLogger(LedgerStateMachine ledger, LedgerService service, ISigningKey nodeKey, ILogger<AccessLogger> logger)
+    public AccessLogger(LedgerStateMachine ledger, LedgerService service, ISigningKey nodeKey, NodeNonces nonces, ILogger<AccessLogger> logger)
     {
         _ledger = ledger;
         _service = service;
         _nodeKey = nodeKey;
+        _nonces = nonces;
         _nodeKeyId = ledger.Suite.Hash(nodeKey.PublicKey.Span);
         _logger = logger;
     }
@@ -76,10 +77,9 @@ public sealed partial class AccessLogger : BackgroundService
     {
         try
         {
-            var account = _ledger.GetAccount(_nodeKeyId) ?? throw new InvalidOperationException("the node's key is not a registered account, so it cannot log accesses");
-            _lastNonce = Math.Max(_lastNonce, account.Nonce) + 1;
+            _ = _ledger.GetAccount(_nodeKeyId) ?? throw new InvalidOperationException("the node's key is not a registered account, so it cannot log accesses");
             var payload = new AccessLogPayload(batch.Select(b => b.Entry).ToList()).Encode();
-            var transaction = Transaction.Create(_ledger.Suite, _nodeKey, _ledger.ChainId, TransactionType.AccessLog, _lastNonce, _ledger.Height + 1000, payload);
+            var transaction = Transaction.Create(_ledger.Suite, _nodeKey, _ledger.ChainId, TransactionType.AccessLog, _nonces.Next(), _ledger.Height + 1000, payload);
             var result = (await _service.SubmitAsync([transaction.Encoded.ToArray()], null, cancellationToken).ConfigureAwait(false))[0];
             if (result.Status == "rejected")
             {
