@@ -15,6 +15,12 @@ namespace MedLedger.Client;
 /// <param name="IsValidator">Whether this node signs blocks.</param>
 /// <param name="Validators">Number of validators.</param>
 /// <param name="Version">The node software version.</param>
+/// <param name="Role">
+/// <c>validator</c> (in the current validator set: votes), <c>verifier</c> (follows and verifies the chain without voting).
+/// </param>
+/// <param name="PeerCount">Connected peers (0 on a single-node chain).</param>
+/// <param name="Peers">Key ids (hex) of the connected peers.</param>
+/// <param name="ValidatorSet">The current validator set: key id, name and voting power of each validator.</param>
 public sealed record NodeStatus(
     string ChainId,
     string Suite,
@@ -29,7 +35,17 @@ public sealed record NodeStatus(
     int MempoolSize,
     bool IsValidator,
     int Validators,
-    string Version);
+    string Version,
+    string Role = "validator",
+    int PeerCount = 0,
+    IReadOnlyList<string>? Peers = null,
+    IReadOnlyList<NodeStatusValidator>? ValidatorSet = null);
+
+/// <summary>A validator as the status shows it.</summary>
+/// <param name="KeyId">The validator's key id, hex.</param>
+/// <param name="Name">Its display name.</param>
+/// <param name="Power">Its voting power.</param>
+public sealed record NodeStatusValidator(string KeyId, string Name, ulong Power);
 
 /// <summary>A block header as JSON; hashes are hex.</summary>
 /// <param name="ChainId">Chain id.</param>

@@ -3,19 +3,32 @@ using MedLedger.Client;
 using MedLedger.Consensus;
 using MedLedger.Core;
 using MedLedger.Ledger;
+using MedLedger.Node.Consortium;
 using MedLedger.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace MedLedger.Node;
 
 /// <summary>
-/// Connects the pure consensus engine to the world (ARCHITECTURE §3): one loop feeds it inputs one at a time
-/// and carries out its outputs — building proposals from the mempool with the real clock, journalling them,
-/// scheduling timeouts, and saving decided blocks to the store before applying them to the in-memory ledger.
-/// Any failure here is fatal for the node: it stops rather than continue with a state it cannot vouch for.
+/// Connects the pure consensus engine to the world (ARCHITECTURE §3, ADR 0008): one loop feeds it inputs one at a time
+/// and carries out every output — building proposals from the mempool with the real clock (journalled first), sending
+/// proposals and votes to peers, validating received blocks against committed state, saving the lock, scheduling
+/// timeouts, fetching blocks by block sync, and saving decided blocks to the store before applying them to the
+/// in-memory ledger. Inputs that follow from an output (a built proposal, a validation verdict, a committed block) are
+/// handed back before anything else is read, as in the simulator. Any failure here is fatal for the node: it stops
+/// rather than continue with a state it cannot vouch for.
 /// </summary>
 public sealed partial class ConsensusDriver
 {
+    /// <summary>Most blocks (built, proposed by peers, fetched by sync) held before commit.</summary>
+    public const int MaxCachedBlocks = 64;
+
+    /// <summary>Most pieces of evidence kept in memory (oldest dropped first).</summary>
+    public const int MaxEvidence = 256;
+
+    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan SyncRequestTimeout = TimeSpan.FromSeconds(5);
+
     private readonly LedgerStateMachine _ledger;
     private readonly IChainStore _store;
     private readonly Mempool _mempool;
@@ -25,11 +38,23 @@ public sealed partial class ConsensusDriver
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly Hash _nodeId;
-    private readonly Channel<ConsensusInput> _inputs = Channel.CreateUnbounded<ConsensusInput>(new UnboundedChannelOptions { SingleReader = true });
-    private BlockProposal? _proposal;
+    private readonly ConsensusLockFile? _lockFile;
+    private readonly ValidatorSetHistory? _validatorSets;
+    private readonly Channel<Work> _inputs = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Queue<ConsensusInput> _followUps = new();
+    private readonly Dictionary<Hash, CachedBlock> _blocks = [];
+    private readonly Dictionary<Hash, ulong> _peerHeights = [];
+    private readonly Lock _evidenceLock = new();
+    private readonly LinkedList<ConsensusEvidence> _evidence = new();
+    private long _cacheSequence;
     private int _availableSignalled;
+    private Hash _lockedBlock;
+    private Hash? _syncPeer;
+    private long _syncRequestedAt;
+    private SyncProgress? _sync;
+    private bool _consortiumChanged;
 
-    public ConsensusDriver(LedgerStateMachine ledger, IChainStore store, Mempool mempool, IConsensusEngine engine, ProposalJournal journal, CommitNotifier notifier, Hash nodeId, TimeProvider clock, ILogger<ConsensusDriver> logger)
+    public ConsensusDriver(LedgerStateMachine ledger, IChainStore store, Mempool mempool, IConsensusEngine engine, ProposalJournal journal, CommitNotifier notifier, Hash nodeId, TimeProvider clock, ILogger<ConsensusDriver> logger, ConsensusLockFile? lockFile = null, ValidatorSetHistory? validatorSets = null)
     {
         _ledger = ledger;
         _store = store;
@@ -40,44 +65,122 @@ public sealed partial class ConsensusDriver
         _nodeId = nodeId;
         _clock = clock;
         _logger = logger;
+        _lockFile = lockFile;
+        _validatorSets = validatorSets;
     }
 
     /// <summary>Raised on the driver's loop after a block is saved and applied, with its height; handlers must be quick.</summary>
     public event Action<ulong>? BlockCommitted;
 
+    /// <summary>
+    /// Raised on the driver's loop when the engine finds proof that a validator signed conflicting messages. The hook for
+    /// an evidence transaction (the credit rules cut the offender's score); handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<ConsensusEvidence>? EvidenceFound;
+
     /// <summary>True once the loop runs; false again if it stopped.</summary>
     public bool IsRunning { get; private set; }
+
+    /// <summary>The peer network, when the node is a consortium member; set before <see cref="RunAsync"/>.</summary>
+    public IConsensusTransport? Transport { get; set; }
+
+    /// <summary>The last block-sync run that applied blocks (for logs, status and benchmarks), or null.</summary>
+    public BlockSyncReport? LastSync { get; private set; }
+
+    /// <summary>Evidence found since start, oldest first, at most <see cref="MaxEvidence"/>.</summary>
+    public IReadOnlyList<ConsensusEvidence> Evidence
+    {
+        get
+        {
+            lock (_evidenceLock)
+            {
+                return [.. _evidence];
+            }
+        }
+    }
 
     /// <summary>Tells the engine that the mempool has work; cheap to call often.</summary>
     public void NotifyTransactionsAvailable()
     {
         if (Interlocked.Exchange(ref _availableSignalled, 1) == 0)
         {
-            _inputs.Writer.TryWrite(new TransactionsAvailable());
+            _inputs.Writer.TryWrite(new EngineWork(new TransactionsAvailable()));
         }
     }
+
+    /// <summary>Gossips transactions the API admitted to the mempool (no-op without a peer network).</summary>
+    public void TransactionsAdmitted(IReadOnlyList<Transaction> transactions)
+    {
+        if (transactions.Count > 0)
+        {
+            Transport?.BroadcastTransactions(transactions);
+        }
+    }
+
+    /// <summary>A peer sent a proposal whose header hashes to the proposal's block hash (checked by the caller).</summary>
+    public void ProposalArrived(ProposalMessage message, Hash from) => _inputs.Writer.TryWrite(new ProposalWork(message, from));
+
+    /// <summary>A peer sent a vote.</summary>
+    public void VoteArrived(SignedVote vote, Hash from) => _inputs.Writer.TryWrite(new EngineWork(new VoteReceived(vote, from)));
+
+    /// <summary>A peer answered a block-sync request with consecutive blocks whose headers hash to their certificates.</summary>
+    public void BlocksArrived(IReadOnlyList<Block> blocks, bool more, Hash from) => _inputs.Writer.TryWrite(new BlocksWork(blocks, more, from));
+
+    /// <summary>A peer told its committed height.</summary>
+    public void PeerHeightArrived(Hash peer, ulong height) => _inputs.Writer.TryWrite(new PeerHeightWork(peer, height));
+
+    /// <summary>A peer disconnected.</summary>
+    public void PeerLeft(Hash peer) => _inputs.Writer.TryWrite(new PeerLeftWork(peer));
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         IsRunning = true;
+        using var ticker = Transport is null ? null : new Timer(_ => _inputs.Writer.TryWrite(new TickWork()), null, TickInterval, TickInterval);
         try
         {
-            _inputs.Writer.TryWrite(new EngineStarted(_ledger.Height, _ledger.ValidatorSet));
+            Feed(new EngineStarted(_ledger.Height, _ledger.ValidatorSet, RestoreLock()));
             if (_mempool.Count > 0 || _journal.Load(_ledger.Height + 1) is not null)
             {
                 NotifyTransactionsAvailable();
             }
 
-            await foreach (var input in _inputs.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            Transport?.AnnounceHeight(_ledger.Height);
+            await foreach (var work in _inputs.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (input is TransactionsAvailable)
+                switch (work)
                 {
-                    Volatile.Write(ref _availableSignalled, 0);
-                }
+                    case EngineWork { Input: TransactionsAvailable } engineWork:
+                        Volatile.Write(ref _availableSignalled, 0);
+                        Feed(engineWork.Input);
+                        break;
+                    case EngineWork engineWork:
+                        Feed(engineWork.Input);
+                        break;
+                    case ProposalWork proposal:
+                        OnProposal(proposal.Message, proposal.From);
+                        break;
+                    case BlocksWork blocks:
+                        OnBlocks(blocks);
+                        break;
+                    case PeerHeightWork peerHeight:
+                        _peerHeights[peerHeight.Peer] = peerHeight.Height;
+                        MaybeRequestSync(null);
+                        break;
+                    case PeerLeftWork left:
+                        _peerHeights.Remove(left.Peer);
+                        break;
+                    case TickWork:
+                        if (_consortiumChanged)
+                        {
+                            // At most once per tick: the refresh scans the committed state for node keys.
+                            _consortiumChanged = false;
+                            Transport?.ConsortiumMayHaveChanged();
+                        }
 
-                foreach (var output in _engine.Handle(input))
-                {
-                    Execute(output);
+                        MaybeRequestSync(null);
+                        break;
+                    default:
+                        throw new InvariantViolationException($"unknown driver work {work.GetType().Name}");
                 }
             }
         }
@@ -91,6 +194,19 @@ public sealed partial class ConsensusDriver
         }
     }
 
+    /// <summary>Hands one input to the engine and carries out the outputs, and the inputs they lead to, in order.</summary>
+    private void Feed(ConsensusInput input)
+    {
+        _followUps.Enqueue(input);
+        while (_followUps.TryDequeue(out var next))
+        {
+            foreach (var output in _engine.Handle(next))
+            {
+                Execute(output);
+            }
+        }
+    }
+
     private void Execute(ConsensusOutput output)
     {
         switch (output)
@@ -99,13 +215,40 @@ public sealed partial class ConsensusDriver
                 BuildProposal(build);
                 break;
             case ScheduleTimeout timeout:
-                _ = FireTimeoutAsync(timeout);
+                _ = FireAsync(timeout.Delay, new TimeoutElapsed(timeout.Height, timeout.Round, timeout.Step));
                 break;
-            case BroadcastVote:
-                // A single-validator chain has no peers to tell; the peer network delivers votes in a consortium.
+            case ScheduleRebroadcast rebroadcast:
+                _ = FireAsync(rebroadcast.Delay, new RebroadcastElapsed(rebroadcast.Height, rebroadcast.Round));
+                break;
+            case BroadcastVote broadcast:
+                // A single-validator chain has no peers to tell.
+                Transport?.BroadcastVote(broadcast.Vote);
+                break;
+            case BroadcastProposal broadcast:
+                BroadcastProposal(broadcast);
+                break;
+            case ValidateProposal validate:
+                _followUps.Enqueue(new ProposalValidated(validate.Height, validate.BlockHash, Validate(validate.BlockHash) is not null));
                 break;
             case CommitBlock commit:
                 Commit(commit);
+                break;
+            case SaveLock save:
+                SaveLock(save.Lock);
+                break;
+            case SyncNeeded sync:
+                MaybeRequestSync(sync.Peer);
+                break;
+            case EvidenceFound found:
+                RecordEvidence(found.Evidence);
+                break;
+            case PeerMisbehaved misbehaved:
+                LogPeerMisbehaved(misbehaved.Peer, misbehaved.Reason);
+                if (!misbehaved.Peer.IsZero)
+                {
+                    Transport?.Penalize(misbehaved.Peer, misbehaved.Reason);
+                }
+
                 break;
             default:
                 throw new InvariantViolationException($"the driver handles every engine output, not {output.GetType().Name}");
@@ -115,12 +258,13 @@ public sealed partial class ConsensusDriver
     private void BuildProposal(BuildProposal build)
     {
         Invariant.Check(build.Height == _ledger.Height + 1, "proposals are built for the next height");
+        CachedBlock block;
         var journalled = _journal.Load(build.Height);
         if (journalled is { } replay)
         {
-            // A proposal for this height was journalled before a crash and may already be signed: decide it again.
+            // A proposal for this height was journalled before a crash and may already be signed: propose it again.
             var prepared = _ledger.ExecuteBlock(replay.Header, replay.Transactions);
-            _proposal = new BlockProposal(replay.Header, replay.Transactions, prepared, []);
+            block = new CachedBlock(replay.Header, replay.Transactions, prepared, true, 0);
             LogReplayedProposal(build.Height);
         }
         else
@@ -128,36 +272,109 @@ public sealed partial class ConsensusDriver
             var candidates = _mempool.Reap(Limits.MaxTransactionsPerBlock, Limits.MaxBlockBytes);
             var proposal = _ledger.PrepareBlock(_clock.GetUtcNow().ToUnixTimeMilliseconds(), _nodeId, candidates);
             DropRejected(proposal.Rejected);
-            if (proposal.Transactions.Count == 0)
+            if (proposal.Transactions.Count == 0 && !build.AllowEmpty)
             {
-                _proposal = null;
-                _inputs.Writer.TryWrite(new ProposalEmpty(build.Height, build.Round));
+                _followUps.Enqueue(new ProposalEmpty(build.Height, build.Round));
                 return;
             }
 
+            // Durable before the engine may sign for it (ADR 0003): a restart proposes this same block again.
             _journal.Save(proposal.Header, proposal.Transactions);
-            _proposal = proposal;
+            block = new CachedBlock(proposal.Header, proposal.Transactions, proposal.Prepared, true, 0);
         }
 
-        _inputs.Writer.TryWrite(new ProposalBuilt(build.Height, build.Round, _proposal.Header.ComputeHash(_ledger.Suite)));
+        var hash = block.Header.ComputeHash(_ledger.Suite);
+        Cache(hash, block);
+        _followUps.Enqueue(new ProposalBuilt(build.Height, build.Round, hash));
+    }
+
+    private void BroadcastProposal(BroadcastProposal broadcast)
+    {
+        if (Transport is not { } transport)
+        {
+            return;
+        }
+
+        var block = _blocks.GetValueOrDefault(broadcast.Proposal.BlockHash)
+            ?? throw new InvariantViolationException("the engine proposes only blocks the driver holds");
+        transport.BroadcastProposal(new ProposalMessage(broadcast.Proposal, block.Header, block.Transactions), broadcast.ProofOfLock);
+    }
+
+    private void OnProposal(ProposalMessage message, Hash from)
+    {
+        var height = message.Header.Height;
+        if (height <= _ledger.Height)
+        {
+            return;
+        }
+
+        // The engine decides the next height and buffers messages for the one after; anything later only says we lag.
+        if (height <= _ledger.Height + 2 && !_blocks.ContainsKey(message.Proposal.BlockHash))
+        {
+            Cache(message.Proposal.BlockHash, new CachedBlock(message.Header, message.Transactions, null, null, 0));
+        }
+
+        Feed(new ProposalReceived(message.Proposal, from));
+    }
+
+    /// <summary>Executes a held block once against committed state; null when it is invalid (or not held).</summary>
+    private PreparedState? Validate(Hash hash)
+    {
+        if (!_blocks.TryGetValue(hash, out var block) || block.Valid == false)
+        {
+            return null;
+        }
+
+        if (block.Prepared is not null)
+        {
+            return block.Prepared;
+        }
+
+        if (block.Header.Height != _ledger.Height + 1)
+        {
+            return null;
+        }
+
+        try
+        {
+            var prepared = _ledger.ExecuteBlock(block.Header, block.Transactions);
+            _blocks[hash] = block with { Prepared = prepared, Valid = true };
+            return prepared;
+        }
+        catch (InvalidBlockException exception)
+        {
+            LogInvalidBlock(block.Header.Height, hash, exception.Reason);
+            _blocks[hash] = block with { Valid = false };
+            return null;
+        }
     }
 
     private void Commit(CommitBlock commit)
     {
-        var proposal = _proposal;
-        Invariant.Check(proposal is not null && proposal.Header.Height == commit.Height, "the decided block is the one proposed");
-        Invariant.Check(proposal.Header.ComputeHash(_ledger.Suite) == commit.BlockHash, "the decided hash is the proposal's");
-        var block = new Block(proposal.Header, proposal.Transactions, commit.Certificate);
+        Invariant.Check(commit.Height == _ledger.Height + 1, "the decided height is the next one");
+        var cached = _blocks.GetValueOrDefault(commit.BlockHash);
+        Invariant.Check(cached is not null, "the driver holds every block the engine decides");
+        var prepared = Validate(commit.BlockHash)
+            ?? throw new InvariantViolationException($"more than two thirds of the validators certified block {commit.Height} ({commit.BlockHash.ToShortString()}), which does not execute");
+        var block = new Block(cached.Header, cached.Transactions, commit.Certificate);
 
         // Durable first, then visible: the store commits the block and its state atomically, then memory follows.
-        _store.SaveBlock(block, proposal.Prepared.Changes);
-        _ledger.Commit(block.Header, block.Transactions, proposal.Prepared);
-        _proposal = null;
+        var validatorsBefore = _ledger.ValidatorSet;
+        _store.SaveBlock(block, prepared.Changes);
+        _ledger.Commit(block.Header, block.Transactions, prepared);
 
         var ids = new Hash[block.Transactions.Count];
+        var consortiumChanged = !ReferenceEquals(validatorsBefore, _ledger.ValidatorSet);
         for (var i = 0; i < ids.Length; i++)
         {
             ids[i] = block.Transactions[i].ComputeId(_ledger.Suite);
+            consortiumChanged |= block.Transactions[i].Type is TransactionType.AccountRegister or TransactionType.AccountRevoke or TransactionType.KeyRotate or TransactionType.UserRegister or TransactionType.OrganisationVote;
+        }
+
+        if (!ReferenceEquals(validatorsBefore, _ledger.ValidatorSet) && validatorsBefore.ComputeHash(_ledger.Suite) != _ledger.ValidatorSet.ComputeHash(_ledger.Suite))
+        {
+            // Kept so that a restart can check the next head's certificate against the set that signed it.
+            _validatorSets?.Record(block.Header.Height + 1, _ledger.ValidatorSet);
         }
 
         _mempool.Remove(ids);
@@ -166,14 +383,194 @@ public sealed partial class ConsensusDriver
             _notifier.Complete(ids[i], new SubmittedTransaction(ids[i].ToString(), "committed", block.Header.Height, i));
         }
 
+        foreach (var stale in _blocks.Where(b => b.Value.Header.Height <= commit.Height).Select(b => b.Key).ToList())
+        {
+            _blocks.Remove(stale);
+        }
+
         LogCommitted(block.Header.Height, ids.Length, commit.BlockHash);
         BlockCommitted?.Invoke(block.Header.Height);
+        _consortiumChanged |= consortiumChanged;
+        if (_sync is null)
+        {
+            Transport?.AnnounceHeight(block.Header.Height);
+        }
 
-        _inputs.Writer.TryWrite(new BlockCommitted(block.Header.Height, _ledger.ValidatorSet));
+        _followUps.Enqueue(new BlockCommitted(block.Header.Height, _ledger.ValidatorSet));
         if (_mempool.Count > 0)
         {
-            NotifyTransactionsAvailable();
+            _followUps.Enqueue(new TransactionsAvailable());
         }
+    }
+
+    private void SaveLock(ConsensusLock consensusLock)
+    {
+        var block = _blocks.GetValueOrDefault(consensusLock.BlockHash)
+            ?? throw new InvariantViolationException("the engine locks only on blocks the driver holds");
+        Invariant.Check(_lockFile is not null, "a BFT engine runs with a lock file");
+        _lockFile.Save(consensusLock, block.Header, block.Transactions);
+        _lockedBlock = consensusLock.BlockHash;
+    }
+
+    private ConsensusLock? RestoreLock()
+    {
+        if (_lockFile?.Load() is not { } saved || saved.Lock.Height != _ledger.Height + 1)
+        {
+            return null;
+        }
+
+        Cache(saved.Lock.BlockHash, new CachedBlock(saved.Header, saved.Transactions, null, null, 0));
+        _lockedBlock = saved.Lock.BlockHash;
+        LogRestoredLock(saved.Lock.Height, saved.Lock.Round, saved.Lock.BlockHash);
+        return saved.Lock;
+    }
+
+    private void Cache(Hash hash, CachedBlock block)
+    {
+        if (_blocks.Count >= MaxCachedBlocks && !_blocks.ContainsKey(hash))
+        {
+            // Evict the oldest block that is neither locked nor this node's own proposal of the next height.
+            var victim = _blocks
+                .Where(b => b.Key != _lockedBlock && !(b.Value.Valid == true && b.Value.Header.Height == _ledger.Height + 1))
+                .OrderBy(b => b.Value.Sequence)
+                .Select(b => (Hash?)b.Key)
+                .FirstOrDefault();
+            if (victim is not { } evicted)
+            {
+                return;
+            }
+
+            _blocks.Remove(evicted);
+        }
+
+        _blocks[hash] = block with { Sequence = ++_cacheSequence };
+    }
+
+    private void RecordEvidence(ConsensusEvidence evidence)
+    {
+        LogEvidence(evidence.Validator, evidence.Height, evidence.Round, evidence.GetType().Name);
+        lock (_evidenceLock)
+        {
+            _evidence.AddLast(evidence);
+            if (_evidence.Count > MaxEvidence)
+            {
+                _evidence.RemoveFirst();
+            }
+        }
+
+        // Hook for the credit rules: an evidence transaction submitted from here cuts the offender's score.
+        EvidenceFound?.Invoke(evidence);
+    }
+
+    /// <summary>Asks a peer ahead of this node for blocks, unless a request is already out and fresh.</summary>
+    private void MaybeRequestSync(Hash? suggested)
+    {
+        if (Transport is not { } transport)
+        {
+            return;
+        }
+
+        var now = _clock.GetTimestamp();
+        if (_syncPeer is not null && _clock.GetElapsedTime(_syncRequestedAt, now) < SyncRequestTimeout)
+        {
+            return;
+        }
+
+        _syncPeer = null;
+        var connected = transport.ConnectedPeers;
+        Hash? peer = suggested is { IsZero: false } named && connected.Contains(named) ? named : null;
+        if (peer is null)
+        {
+            var best = _peerHeights.Where(p => p.Value > _ledger.Height && connected.Contains(p.Key)).OrderByDescending(p => p.Value).FirstOrDefault();
+            if (best.Value > _ledger.Height)
+            {
+                peer = best.Key;
+            }
+            else if (suggested is not null && connected.Count > 0)
+            {
+                // The engine saw a later height but no peer told us its height yet: ask anyone.
+                peer = connected[(int)(_ledger.Height % (ulong)connected.Count)];
+            }
+        }
+
+        if (peer is { } chosen && transport.RequestBlocks(chosen, _ledger.Height + 1))
+        {
+            _syncPeer = chosen;
+            _syncRequestedAt = now;
+        }
+    }
+
+    private void OnBlocks(BlocksWork work)
+    {
+        if (_syncPeer == work.From)
+        {
+            _syncPeer = null;
+        }
+
+        var first = work.Blocks.Count > 0 ? work.Blocks[0].Header.Height : 0;
+        if (work.Blocks.Count == 0 || first > _ledger.Height + 1 || work.Blocks[^1].Header.Height <= _ledger.Height)
+        {
+            return;
+        }
+
+        // Pipelining: ask for the next batch before executing this one, so that the peer reads and sends while we execute.
+        if (work.More && Transport is { } transport && transport.RequestBlocks(work.From, work.Blocks[^1].Header.Height + 1))
+        {
+            _syncPeer = work.From;
+            _syncRequestedAt = _clock.GetTimestamp();
+        }
+
+        _sync ??= new SyncProgress(_clock.GetTimestamp(), _ledger.Height);
+        foreach (var block in work.Blocks)
+        {
+            var height = block.Header.Height;
+            if (height <= _ledger.Height)
+            {
+                continue;
+            }
+
+            var hash = block.Certificate.BlockHash;
+            if (!_blocks.TryGetValue(hash, out var held) || held.Valid == false)
+            {
+                Cache(hash, new CachedBlock(block.Header, block.Transactions, null, null, 0));
+            }
+
+            // The engine verifies the certificate against the validator set of this height (the committed state's) and
+            // decides the block; the commit executes it. A forged certificate makes the engine report the peer instead.
+            Feed(new CommitReceived(block.Certificate, work.From));
+            if (_ledger.Height != height)
+            {
+                break;
+            }
+
+            _sync.Transactions += block.Transactions.Count;
+        }
+
+        if (!work.More || _syncPeer is null)
+        {
+            FinishSync();
+        }
+    }
+
+    private void FinishSync()
+    {
+        if (_sync is not { } sync)
+        {
+            return;
+        }
+
+        _sync = null;
+        var blocks = _ledger.Height - sync.FromHeight;
+        if (blocks == 0)
+        {
+            return;
+        }
+
+        var elapsed = _clock.GetElapsedTime(sync.StartedAt);
+        var rate = sync.Transactions / Math.Max(elapsed.TotalSeconds, 1e-6);
+        LastSync = new BlockSyncReport(sync.FromHeight + 1, _ledger.Height, sync.Transactions, elapsed, rate);
+        LogSynced(blocks, sync.FromHeight + 1, _ledger.Height, sync.Transactions, (long)elapsed.TotalMilliseconds, (long)rate);
+        Transport?.AnnounceHeight(_ledger.Height);
     }
 
     private void DropRejected(IReadOnlyList<(Transaction Transaction, TransactionResult Result)> rejected)
@@ -194,10 +591,10 @@ public sealed partial class ConsensusDriver
         LogDropped(ids.Count);
     }
 
-    private async Task FireTimeoutAsync(ScheduleTimeout timeout)
+    private async Task FireAsync(TimeSpan delay, ConsensusInput input)
     {
-        await Task.Delay(timeout.Delay, _clock).ConfigureAwait(false);
-        _inputs.Writer.TryWrite(new TimeoutElapsed(timeout.Height, timeout.Round, timeout.Step));
+        await Task.Delay(delay, _clock).ConfigureAwait(false);
+        _inputs.Writer.TryWrite(new EngineWork(input));
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Committed block {Height} with {Count} transaction(s), hash {Hash}")]
@@ -206,6 +603,50 @@ public sealed partial class ConsensusDriver
     [LoggerMessage(Level = LogLevel.Information, Message = "Dropped {Count} transaction(s) that no longer execute (e.g. a replayed nonce)")]
     private partial void LogDropped(int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Re-deciding the journalled proposal for height {Height} after a restart")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Re-proposing the journalled proposal for height {Height} after a restart")]
     private partial void LogReplayedProposal(ulong height);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Restored the consensus lock on block {Hash} (height {Height}, round {Round})")]
+    private partial void LogRestoredLock(ulong height, uint round, Hash hash);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proposed block {Height} ({Hash}) is invalid: {Reason}")]
+    private partial void LogInvalidBlock(ulong height, Hash hash, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer {Peer} misbehaved: {Reason}")]
+    private partial void LogPeerMisbehaved(Hash peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Evidence against validator {Validator} at height {Height}, round {Round}: {Kind}")]
+    private partial void LogEvidence(Hash validator, ulong height, uint round, string kind);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Block sync: applied {Blocks} block(s) {From}..{To} with {Transactions} transaction(s) in {Milliseconds} ms ({Rate} transactions/s)")]
+    private partial void LogSynced(ulong blocks, ulong from, ulong to, long transactions, long milliseconds, long rate);
+
+    /// <summary>A block held before commit: built, received with a proposal, restored with the lock or fetched by sync.</summary>
+    private sealed record CachedBlock(BlockHeader Header, IReadOnlyList<Transaction> Transactions, PreparedState? Prepared, bool? Valid, long Sequence);
+
+    private sealed class SyncProgress(long startedAt, ulong fromHeight)
+    {
+        public long StartedAt { get; } = startedAt;
+
+        public ulong FromHeight { get; } = fromHeight;
+
+        public long Transactions { get; set; }
+    }
+
+    private abstract record Work;
+
+    private sealed record EngineWork(ConsensusInput Input) : Work;
+
+    private sealed record ProposalWork(ProposalMessage Message, Hash From) : Work;
+
+    private sealed record BlocksWork(IReadOnlyList<Block> Blocks, bool More, Hash From) : Work;
+
+    private sealed record PeerHeightWork(Hash Peer, ulong Height) : Work;
+
+    private sealed record PeerLeftWork(Hash Peer) : Work;
+
+    private sealed record TickWork : Work;
 }
+
+/// <summary>One block-sync run: the heights applied, their transactions, the time it took and the rate.</summary>
+public sealed record BlockSyncReport(ulong FromHeight, ulong ToHeight, long Transactions, TimeSpan Elapsed, double TransactionsPerSecond);

@@ -1,6 +1,7 @@
 using MedLedger.Client;
 using MedLedger.Core;
 using MedLedger.Ledger;
+using MedLedger.Node.Consortium;
 using MedLedger.Storage;
 
 namespace MedLedger.Node;
@@ -18,9 +19,11 @@ public sealed class LedgerService
     private readonly CommitNotifier _notifier;
     private readonly ConsensusDriver _driver;
     private readonly NodeIdentity _identity;
+    private readonly ConsortiumNetwork? _network;
 
-    public LedgerService(LedgerStateMachine ledger, IChainStore store, Mempool mempool, CommitNotifier notifier, ConsensusDriver driver, NodeIdentity identity)
+    public LedgerService(LedgerStateMachine ledger, IChainStore store, Mempool mempool, CommitNotifier notifier, ConsensusDriver driver, NodeIdentity identity, ConsortiumNetwork? network = null)
     {
+        _network = network;
         _ledger = ledger;
         _store = store;
         _mempool = mempool;
@@ -72,6 +75,8 @@ public sealed class LedgerService
             admissible[i] = (transaction, id);
         });
 
+        var gossip = new List<Transaction>();
+
         // Then in request order: into the mempool. The consensus driver may reap a block between two of these adds;
         // that block must hold a prefix of the batch. Added from parallel threads, it could hold nonces 5 and 7 but
         // not 6, and as nonces may skip, 6 then failed NonceReused in the next block (0.6-8 % of a clean medledger bench).
@@ -102,8 +107,10 @@ public sealed class LedgerService
             }
 
             results[i] = new SubmittedTransaction(id.ToString(), "pending");
+            gossip.Add(transaction);
         }
 
+        _driver.TransactionsAdmitted(gossip);
         _driver.NotifyTransactionsAvailable();
         if (waitTimeout is { } timeout)
         {
@@ -135,6 +142,9 @@ public sealed class LedgerService
     {
         var header = _ledger.Height == 0 ? null : _store.LoadHeader(_ledger.Height);
         var time = header?.TimeUnixMilliseconds ?? _ledger.Genesis.GenesisTimeUnixMilliseconds;
+        var validators = _ledger.ValidatorSet;
+        var peers = _network?.ConnectedPeers.Select(p => p.ToString()).Order(StringComparer.Ordinal).ToList() ?? [];
+        var isValidator = validators.Find(_identity.KeyId) is not null;
         return new NodeStatus(
             _ledger.ChainId,
             _ledger.Suite.Name,
@@ -147,9 +157,13 @@ public sealed class LedgerService
             _ledger.StateRoot.ToString(),
             _ledger.StateEntryCount,
             _mempool.Count,
-            _ledger.ValidatorSet.Find(_identity.KeyId) is not null,
-            _ledger.ValidatorSet.Validators.Count,
-            typeof(LedgerService).Assembly.GetName().Version?.ToString() ?? "0.0.0");
+            isValidator,
+            validators.Validators.Count,
+            typeof(LedgerService).Assembly.GetName().Version?.ToString() ?? "0.0.0",
+            isValidator ? "validator" : "verifier",
+            peers.Count,
+            peers,
+            [.. validators.Validators.Select(v => new NodeStatusValidator(v.KeyId.ToString(), v.Name, v.Power))]);
     }
 
     public BlockInfo? GetBlock(ulong height)

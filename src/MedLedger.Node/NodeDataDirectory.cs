@@ -15,6 +15,8 @@ namespace MedLedger.Node;
 /// chain.db                SQLite: blocks, transactions, state
 /// consensus/last-signed   the double-sign guard: the last (height, round, step, block) this validator signed
 /// consensus/proposal      the consensus write-ahead record of the block being decided
+/// consensus/lock          the BFT lock and the locked block (consortium members)
+/// consensus/validator-sets the validator sets seen to take effect, with their first heights
 /// </code>
 /// </summary>
 public sealed partial class NodeDataDirectory
@@ -65,6 +67,12 @@ public sealed partial class NodeDataDirectory
     public string LastSignedPath => Path.Combine(Root, "consensus", "last-signed");
 
     public string ProposalPath => Path.Combine(Root, "consensus", "proposal");
+
+    /// <summary>The BFT engine's lock with the locked block (a consortium member only).</summary>
+    public string LockPath => Path.Combine(Root, "consensus", "lock");
+
+    /// <summary>The validator sets seen to take effect, to check the head's certificate at start.</summary>
+    public string ValidatorSetsPath => Path.Combine(Root, "consensus", "validator-sets");
 
     /// <summary>True when the folder holds an initialised node.</summary>
     public bool IsInitialized => File.Exists(GenesisPath) && File.Exists(KeyPath) && File.Exists(SettingsPath);

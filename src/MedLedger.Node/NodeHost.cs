@@ -4,6 +4,7 @@ using MedLedger.Consensus;
 using MedLedger.Crypto;
 using MedLedger.Ledger;
 using MedLedger.Node.Api;
+using MedLedger.Node.Consortium;
 using MedLedger.Node.Medical;
 using MedLedger.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -22,7 +23,13 @@ namespace MedLedger.Node;
 /// <param name="DataDirectory">The node's data folder (created by <c>node init</c>).</param>
 /// <param name="ApiPort">Overrides the API port from node.json; 0 picks a free port.</param>
 /// <param name="Passphrase">The node key's passphrase, if not from the environment or the generated file.</param>
-public sealed record NodeStartOptions(string DataDirectory, int? ApiPort = null, string? Passphrase = null);
+/// <param name="PeerPort">
+/// Overrides node.json's <c>PeerPort</c>. Any value runs the peer network and the BFT engine, and 0 here picks a free port
+/// (in node.json 0 means "no peer network": a single-validator chain). Null keeps node.json's choice.
+/// </param>
+/// <param name="Peers">Peer addresses (<c>host:port</c>) to dial besides node.json's <c>Peers</c>.</param>
+/// <param name="Consensus">BFT timeouts; the <see cref="TendermintOptions"/> defaults when null (tests shorten them).</param>
+public sealed record NodeStartOptions(string DataDirectory, int? ApiPort = null, string? Passphrase = null, int? PeerPort = null, IReadOnlyList<string>? Peers = null, TendermintOptions? Consensus = null);
 
 /// <summary>
 /// The composition root (ARCHITECTURE §2): opens the data folder, restores the ledger from the store, and hosts
@@ -58,12 +65,12 @@ public static partial class NodeHost
         try
         {
             store.Initialize(genesis);
-            ledger = RestoreLedger(genesis, store);
+            ledger = RestoreLedger(genesis, store, new ValidatorSetHistory(directory.ValidatorSetsPath, suite));
             signer = new FileVoteSigner(directory.LastSignedPath, suite, key, genesis.ChainId);
 
             // A validator that signed for a height beyond the next one has lost committed blocks (a deleted or
             // restored-from-old-backup chain.db): serving from here would silently rewrite history.
-            if (signer.LastSigned is { } last && last.Height > store.Height + 1)
+            if (signer.LastPosition is { } last && last.Height > store.Height + 1)
             {
                 throw new NodeSetupException($"chain.db is at height {store.Height} but this validator signed at height {last.Height}: committed blocks are missing; restore chain.db from a backup.");
             }
@@ -136,7 +143,14 @@ public static partial class NodeHost
         builder.Services.AddSingleton<Mempool>();
         builder.Services.AddSingleton<CommitNotifier>();
         builder.Services.AddSingleton(new ProposalJournal(directory.ProposalPath, suite));
-        builder.Services.AddSingleton<IConsensusEngine>(new SingleValidatorEngine(signer));
+
+        // A consortium member (a peer port in node.json or asked for here) runs the BFT engine over the peer network; a
+        // folder without one keeps the single-validator engine, exactly as before (ADR 0008).
+        var peerPort = options.PeerPort ?? (settings.PeerPort > 0 ? settings.PeerPort : (int?)null);
+        IConsensusEngine engine = peerPort is null
+            ? new SingleValidatorEngine(signer)
+            : new TendermintEngine(signer, genesis.ChainId, suite, options.Consensus ?? new TendermintOptions());
+        builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(provider => new ConsensusDriver(
             ledger,
             store,
@@ -146,7 +160,24 @@ public static partial class NodeHost
             provider.GetRequiredService<CommitNotifier>(),
             identity.KeyId,
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<ConsensusDriver>>()));
+            provider.GetRequiredService<ILogger<ConsensusDriver>>(),
+            peerPort is null ? null : new ConsensusLockFile(directory.LockPath, suite),
+            new ValidatorSetHistory(directory.ValidatorSetsPath, suite)));
+        if (peerPort is { } listenPort)
+        {
+            var peers = (settings.Peers ?? []).Concat(options.Peers ?? []).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            builder.Services.AddSingleton(provider => new ConsortiumNetwork(
+                new ConsortiumNetworkOptions(listenPort, peers),
+                key,
+                ledger,
+                store,
+                provider.GetRequiredService<Mempool>(),
+                provider.GetRequiredService<ConsensusDriver>(),
+                provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddHostedService<NetworkService>();
+        }
+
         builder.Services.AddSingleton<LedgerService>();
         builder.Services.AddHostedService<ConsensusService>();
         builder.Services.AddSingleton(hosted);
@@ -191,7 +222,22 @@ public static partial class NodeHost
         return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
 
-    private static LedgerStateMachine RestoreLedger(GenesisDocument genesis, SqliteChainStore store)
+    /// <summary>The address (<c>127.0.0.1:port</c>) peers reach this node on, or null when it runs no peer network.</summary>
+    public static string? PeerAddress(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetService<ConsortiumNetwork>()?.LocalEndpoint?.ToString();
+    }
+
+    /// <summary>Starts dialling another consortium node (<c>host:port</c>); for nodes whose addresses are known only after start.</summary>
+    public static void AddPeer(WebApplication app, string address)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var network = app.Services.GetService<ConsortiumNetwork>() ?? throw new InvalidOperationException("This node runs no peer network.");
+        network.AddPeer(address);
+    }
+
+    private static LedgerStateMachine RestoreLedger(GenesisDocument genesis, SqliteChainStore store, ValidatorSetHistory history)
     {
         var suite = CryptoSuites.Get(genesis.Suite);
         if (store.Height == 0)
@@ -211,21 +257,42 @@ public static partial class NodeHost
             throw new NodeSetupException($"The stored chain is damaged at its head: {exception.Message} Run 'medledger chain verify'.", exception);
         }
 
-        var validators = genesis.CreateValidatorSet(suite);
-        var reason = validators.VerifyCommit(suite, genesis.ChainId, head.Header.Height, head.Header.ComputeHash(suite), head.Certificate);
-        if (reason is not null)
-        {
-            throw new NodeSetupException($"The certificate of stored block {head.Header.Height} is invalid ({reason}); run 'medledger chain verify'.");
-        }
-
+        LedgerStateMachine ledger;
         try
         {
-            return LedgerStateMachine.Restore(genesis, store.LoadState(), head.Header);
+            ledger = LedgerStateMachine.Restore(genesis, store.LoadState(), head.Header);
         }
         catch (StateMismatchException exception)
         {
             throw new NodeSetupException($"{exception.Message} Run 'medledger chain verify'.", exception);
         }
+
+        // The head was certified by the set in force before it, whose hash its header names (ADR 0008): the restored
+        // state's set unless the head itself changed it (an epoch boundary), else one recorded when it took effect.
+        var candidates = new List<ValidatorSet> { ledger.ValidatorSet, genesis.CreateValidatorSet(suite) };
+        candidates.AddRange(history.Load().Where(e => e.FromHeight <= head.Header.Height).Select(e => e.Validators).Reverse());
+        var validators = candidates.FirstOrDefault(set => set.ComputeHash(suite) == head.Header.ValidatorSetHash);
+        var reason = validators is null
+            ? "no known validator set has the hash its header names"
+            : validators.VerifyCommit(suite, genesis.ChainId, head.Header.Height, head.Header.ComputeHash(suite), head.Certificate);
+        if (reason is not null)
+        {
+            ledger.Dispose();
+            throw new NodeSetupException($"The certificate of stored block {head.Header.Height} is invalid ({reason}); run 'medledger chain verify'.");
+        }
+
+        return ledger;
+    }
+
+    private sealed class NetworkService(ConsortiumNetwork network) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            network.Start();
+            return Task.CompletedTask;
+        }
+
+        public async Task StopAsync(CancellationToken cancellationToken) => await network.DisposeAsync().ConfigureAwait(false);
     }
 
     private sealed partial class ConsensusService(ConsensusDriver driver, IHostApplicationLifetime lifetime, ILogger<ConsensusService> logger) : BackgroundService

@@ -33,7 +33,7 @@ public sealed class FileVoteSignerTests : IDisposable
         // A signature is over Vote.EncodeSigningBytes for exactly (chain, type, height, round, block), and the
         // position is on disk (mode 0600) before the signature is returned.
         var signer = new FileVoteSigner(_path, Suite, _key, ChainId);
-        Assert.Null(signer.LastSigned);
+        Assert.Null(signer.LastPosition);
         Assert.Equal(Suite.Hash(_key.PublicKey.Span), signer.ValidatorId);
 
         var signature = signer.Sign(VoteType.Precommit, 5, 1, BlockA);
@@ -41,7 +41,7 @@ public sealed class FileVoteSignerTests : IDisposable
         Assert.NotNull(signature);
         Assert.True(Suite.Verify(_key.PublicKey.Span, Vote.EncodeSigningBytes(ChainId, VoteType.Precommit, 5, 1, BlockA), signature));
         Assert.False(Suite.Verify(_key.PublicKey.Span, Vote.EncodeSigningBytes(ChainId, VoteType.Precommit, 5, 1, BlockB), signature));
-        Assert.Equal(new SignedPosition(5, 1, ConsensusStep.Precommit, BlockA), signer.LastSigned);
+        Assert.Equal(new SignedPosition(5, 1, ConsensusStep.Precommit, BlockA), signer.LastPosition);
         Assert.True(File.Exists(_path));
         if (!OperatingSystem.IsWindows())
         {
@@ -66,7 +66,7 @@ public sealed class FileVoteSignerTests : IDisposable
 
         Assert.Null(signer.Sign(type, height, round, BlockB));
 
-        Assert.Equal(new SignedPosition(5, 1, ConsensusStep.Precommit, BlockA), signer.LastSigned);
+        Assert.Equal(new SignedPosition(5, 1, ConsensusStep.Precommit, BlockA), signer.LastPosition);
         Assert.Equal(recorded, File.ReadAllBytes(_path));
     }
 
@@ -108,7 +108,7 @@ public sealed class FileVoteSignerTests : IDisposable
 
         Assert.NotNull(signer.Sign(type, height, round, BlockB));
 
-        Assert.Equal(new SignedPosition(height, round, ConsensusStep.Prevote, BlockB), signer.LastSigned);
+        Assert.Equal(new SignedPosition(height, round, ConsensusStep.Prevote, BlockB), signer.LastPosition);
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class FileVoteSignerTests : IDisposable
 
         var after = new FileVoteSigner(_path, Suite, _key, ChainId);
 
-        Assert.Equal(new SignedPosition(7, 0, ConsensusStep.Precommit, BlockA), after.LastSigned);
+        Assert.Equal(new SignedPosition(7, 0, ConsensusStep.Precommit, BlockA), after.LastPosition);
         Assert.Null(after.Sign(VoteType.Precommit, 7, 0, BlockB));
         Assert.Null(after.Sign(VoteType.Prevote, 7, 0, BlockB));
         Assert.NotNull(after.Sign(VoteType.Precommit, 7, 0, BlockA));
@@ -151,6 +151,6 @@ public sealed class FileVoteSignerTests : IDisposable
         }
 
         File.WriteAllBytes(_path, good);
-        Assert.Equal(new SignedPosition(3, 2, ConsensusStep.Precommit, BlockA), new FileVoteSigner(_path, Suite, _key, ChainId).LastSigned);
+        Assert.Equal(new SignedPosition(3, 2, ConsensusStep.Precommit, BlockA), new FileVoteSigner(_path, Suite, _key, ChainId).LastPosition);
     }
 }

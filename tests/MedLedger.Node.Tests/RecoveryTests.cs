@@ -87,7 +87,7 @@ public sealed class RecoveryTests
         Assert.Equal(header.ComputeHash(suite).ToString(), block.Hash);
         Assert.Equal(transactions.Select(t => t.ComputeId(suite).ToString()), block.TransactionIds);
         Assert.Equal(3UL, (await node.Client.GetAccountAsync(node.AdminId))!.Nonce);
-        Assert.Equal(new SignedPosition(1, 0, ConsensusStep.Precommit, header.ComputeHash(suite)), new FileVoteSigner(directory.LastSignedPath, suite, node.AdminKey, TestNode.ChainId).LastSigned);
+        Assert.Equal(new SignedPosition(1, 0, ConsensusStep.Precommit, header.ComputeHash(suite)), new FileVoteSigner(directory.LastSignedPath, suite, node.AdminKey, TestNode.ChainId).LastPosition);
     }
 
     [Theory]

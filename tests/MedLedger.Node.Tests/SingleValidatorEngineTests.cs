@@ -74,7 +74,7 @@ public sealed class SingleValidatorEngineTests : IDisposable
         Assert.Null(_validators.VerifyCommit(Suite, ChainId, 1, blockHash, commit.Certificate));
         Assert.NotNull(_validators.VerifyCommit(Suite, ChainId, 1, Suite.Hash("another block"u8), commit.Certificate));
         Assert.NotNull(_validators.VerifyCommit(Suite, "another-chain", 1, blockHash, commit.Certificate));
-        Assert.Equal(new SignedPosition(1, 0, ConsensusStep.Precommit, blockHash), _signer.LastSigned);
+        Assert.Equal(new SignedPosition(1, 0, ConsensusStep.Precommit, blockHash), _signer.LastPosition);
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class SingleValidatorEngineTests : IDisposable
         Assert.Empty(_engine.Handle(new TimeoutElapsed(1, 0, ConsensusStep.Propose)));
         Assert.Empty(_engine.Handle(new VoteReceived(new SignedVote(_signer.ValidatorId, VoteType.Precommit, 1, 0, hash, new byte[64]))));
 
-        Assert.Null(_signer.LastSigned);
+        Assert.Null(_signer.LastPosition);
         Assert.IsType<CommitBlock>(Assert.Single(_engine.Handle(new ProposalBuilt(1, 0, hash))));
     }
 

@@ -1,0 +1,157 @@
+using MedLedger.Consensus;
+using MedLedger.Core;
+using MedLedger.Crypto;
+using MedLedger.Ledger;
+using MedLedger.Network;
+
+namespace MedLedger.Node.Consortium;
+
+/// <summary>
+/// The node's application messages on the peer network (docs/network.md, "Node message types"): their codes, how they
+/// travel and their limits, and the encodings of the block-sync and status messages. Transactions are the ledger's own
+/// encoding; proposals and votes are <see cref="ConsensusMessageCodec"/>'s. Codes and encodings are frozen.
+/// </summary>
+public static class PeerProtocol
+{
+    /// <summary>A transaction admitted to the sender's mempool (gossip: relayed once by every node that admits it).</summary>
+    public const byte TransactionType = 16;
+
+    /// <summary>A signed proposal with its block (direct: the engine re-sends its own messages, so relaying is not needed).</summary>
+    public const byte ProposalType = 17;
+
+    /// <summary>A signed prevote or precommit (direct).</summary>
+    public const byte VoteType = 18;
+
+    /// <summary>A block-sync request: committed blocks from a height (direct).</summary>
+    public const byte BlocksRequestType = 19;
+
+    /// <summary>A block-sync response: consecutive committed blocks with their certificates (direct).</summary>
+    public const byte BlocksResponseType = 20;
+
+    /// <summary>The sender's committed height (direct), sent on connect and after each commit.</summary>
+    public const byte StatusType = 21;
+
+    /// <summary>Most blocks in one block-sync response.</summary>
+    public const int MaxBlocksPerResponse = 256;
+
+    /// <summary>
+    /// Most payload bytes a server puts in one response (a single larger block is still sent alone): large enough that
+    /// a round trip per batch costs little, small enough to stay well under the send queue's byte limit.
+    /// </summary>
+    public const int ResponseTargetBytes = 8 * 1024 * 1024;
+
+    /// <summary>Largest frame the node's network accepts: the largest consensus message plus room for framing.</summary>
+    public const int MaxFrameBytes = ConsensusMessageCodec.MaxMessageBytes + (64 * 1024);
+
+    private const byte Version = 1;
+
+    /// <summary>The message types the node registers with its <see cref="PeerNetwork"/>.</summary>
+    public static IReadOnlyList<MessageTypeDefinition> MessageTypes { get; } =
+    [
+        new(TransactionType, "transaction", MessageDelivery.Gossip, Limits.MaxTransactionBytes),
+        new(ProposalType, "proposal", MessageDelivery.Direct, ConsensusMessageCodec.MaxMessageBytes),
+        new(VoteType, "vote", MessageDelivery.Direct, ConsensusMessageCodec.MaxVoteBytes),
+        new(BlocksRequestType, "blocks-request", MessageDelivery.Direct, 16),
+        new(BlocksResponseType, "blocks-response", MessageDelivery.Direct, MaxFrameBytes - 1),
+        new(StatusType, "status", MessageDelivery.Direct, 16),
+    ];
+
+    /// <summary>Request: version, first height wanted (≥ 1).</summary>
+    public static byte[] EncodeBlocksRequest(ulong fromHeight)
+    {
+        var writer = new CanonicalWriter(16);
+        writer.WriteByte(Version);
+        writer.WriteUInt64(fromHeight);
+        return writer.ToArray();
+    }
+
+    /// <summary>Decodes a request; throws <see cref="DecodingException"/>.</summary>
+    public static ulong DecodeBlocksRequest(ReadOnlySpan<byte> payload)
+    {
+        var reader = new CanonicalReader(payload);
+        RequireVersion(reader.ReadByte());
+        var height = reader.ReadUInt64();
+        reader.EnsureEnd();
+        return height >= 1 ? height : throw new DecodingException("block sync starts at height 1");
+    }
+
+    /// <summary>
+    /// Response: version, a flag saying whether the server holds blocks after the last one sent, a count, then each block
+    /// as a <see cref="CommitResponse"/> encoding (length-prefixed). Blocks are consecutive from the requested height.
+    /// </summary>
+    public static byte[] EncodeBlocksResponse(IReadOnlyList<Block> blocks, bool more)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        var encoded = blocks.Select(b => ConsensusMessageCodec.Encode(new CommitResponse(b.Header, b.Transactions, b.Certificate))).ToList();
+        var writer = new CanonicalWriter(16 + encoded.Sum(e => e.Length + 4));
+        writer.WriteByte(Version);
+        writer.WriteBoolean(more);
+        writer.WriteCount(encoded.Count);
+        foreach (var block in encoded)
+        {
+            writer.WriteBytes(block);
+        }
+
+        return writer.ToArray();
+    }
+
+    /// <summary>Decodes a response strictly (consecutive heights, each header hashing to its certificate); throws <see cref="DecodingException"/>.</summary>
+    public static (IReadOnlyList<Block> Blocks, bool More) DecodeBlocksResponse(ReadOnlySpan<byte> payload, ICryptoSuite suite)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        var reader = new CanonicalReader(payload);
+        RequireVersion(reader.ReadByte());
+        var more = reader.ReadBoolean();
+        var count = reader.ReadCount(MaxBlocksPerResponse);
+        var blocks = new List<Block>(count);
+        for (var i = 0; i < count; i++)
+        {
+            if (ConsensusMessageCodec.Decode(reader.ReadBytesSpan(ConsensusMessageCodec.MaxMessageBytes)) is not CommitResponse response)
+            {
+                throw new DecodingException("a block-sync response holds only committed blocks");
+            }
+
+            if (i > 0 && response.Header.Height != blocks[i - 1].Header.Height + 1)
+            {
+                throw new DecodingException("block-sync blocks are consecutive");
+            }
+
+            if (response.Certificate.Height != response.Header.Height || response.Header.ComputeHash(suite) != response.Certificate.BlockHash)
+            {
+                throw new DecodingException("a block's certificate names another block");
+            }
+
+            blocks.Add(new Block(response.Header, response.Transactions, response.Certificate));
+        }
+
+        reader.EnsureEnd();
+        return (blocks, more);
+    }
+
+    /// <summary>Status: version, committed height.</summary>
+    public static byte[] EncodeStatus(ulong height)
+    {
+        var writer = new CanonicalWriter(16);
+        writer.WriteByte(Version);
+        writer.WriteUInt64(height);
+        return writer.ToArray();
+    }
+
+    /// <summary>Decodes a status; throws <see cref="DecodingException"/>.</summary>
+    public static ulong DecodeStatus(ReadOnlySpan<byte> payload)
+    {
+        var reader = new CanonicalReader(payload);
+        RequireVersion(reader.ReadByte());
+        var height = reader.ReadUInt64();
+        reader.EnsureEnd();
+        return height;
+    }
+
+    private static void RequireVersion(byte version)
+    {
+        if (version != Version)
+        {
+            throw new DecodingException($"unknown peer message version {version}");
+        }
+    }
+}
