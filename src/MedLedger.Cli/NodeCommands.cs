@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MedLedger.Consensus;
 using MedLedger.Crypto;
 using MedLedger.Node;
 using Microsoft.Extensions.Hosting;
@@ -41,9 +42,10 @@ internal static class NodeCommands
             return 0;
         }));
 
-        var start = new Command("start", "Start a node: consensus, ledger, store and REST API. Ctrl-C stops it cleanly.")
+        var consensusTimeout = new Option<int?>("--consensus-timeout-ms") { Description = "A consortium member's base round timeout in milliseconds (propose; prevote and precommit a third of it; default 3000). Shorter suits loopback tests; every node of a consortium should use the same." };
+        var start = new Command("start", "Start a node: consensus, ledger, store and REST API (and, when node.json names a peer port, the peer network). Ctrl-C stops it cleanly.")
         {
-            data, apiPort, passphraseFile,
+            data, apiPort, passphraseFile, consensusTimeout,
         };
         start.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -53,7 +55,28 @@ internal static class NodeCommands
                 CheckPort(p);
             }
 
-            var options = new NodeStartOptions(parse.GetValue(data)!.FullName, port, Passphrases.FromFileOrEnvironment(parse.GetValue(passphraseFile)));
+            TendermintOptions? consensus = null;
+            if (parse.GetValue(consensusTimeout) is { } milliseconds)
+            {
+                if (milliseconds is < 50 or > 600_000)
+                {
+                    throw new CliUsageException($"--consensus-timeout-ms must be 50..600000, not {milliseconds}.");
+                }
+
+                var propose = TimeSpan.FromMilliseconds(milliseconds);
+                consensus = new TendermintOptions
+                {
+                    TimeoutPropose = propose,
+                    TimeoutProposeDelta = propose / 6,
+                    TimeoutPrevote = propose / 3,
+                    TimeoutPrevoteDelta = propose / 6,
+                    TimeoutPrecommit = propose / 3,
+                    TimeoutPrecommitDelta = propose / 6,
+                    RebroadcastInterval = propose * 2 / 3,
+                };
+            }
+
+            var options = new NodeStartOptions(parse.GetValue(data)!.FullName, port, Passphrases.FromFileOrEnvironment(parse.GetValue(passphraseFile)), Consensus: consensus);
             await RunNodeAsync(options, cancellationToken).ConfigureAwait(false);
             return Environment.ExitCode;
         }));

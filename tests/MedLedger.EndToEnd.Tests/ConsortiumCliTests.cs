@@ -62,7 +62,7 @@ public sealed class ConsortiumCliTests : IDisposable
         Assert.False(Directory.Exists(_folder.Combine("other")));
     }
 
-    [Fact(Skip = ConsortiumCluster.NodeNotReady)]
+    [Fact]
     public async Task UpWithFourNodes_SeedsEachOrganisationAtItsHomeNode_WritesLoginsWithHomeUrls_AndStopsEveryNodeOnCtrlC()
     {
         // 1. Four node processes come up and are seeded.

@@ -24,28 +24,31 @@ internal sealed class ConsortiumCluster : IAsyncDisposable
     /// <summary>The reason the multi-process tests are skipped until the node runs the BFT engine over the peer network.</summary>
     public const string NodeNotReady = "Needs the consortium-node branch merged: 'node start' with PeerPort > 0 running TendermintEngine over the TLS peer network, with block sync (today a folder with several validators stops with 'The single-validator engine runs only a chain whose one validator is this node').";
 
+    /// <summary>Why the tampered-blocks test is skipped: what it found when it ran against the merged consortium-node work.</summary>
+    public const string StoredBlocksNotVerified = "Found by this test with consortium-node bbb5789 merged: a node checks only its head block at start, so after one byte of block 2's certificate in chain.db was flipped it starts and serves the altered block. Needs the node to verify its stored blocks (certificates against the validator sets) at start, or re-fetch them from peers (consortium-node).";
+
     private static readonly ICryptoSuite Suite = CryptoSuites.Standard;
 
     private readonly TempFolder _folder = new();
     private readonly PeerLinkProxy?[,] _links;
     private readonly NodeProcess?[] _nodes;
-    private readonly ISigningKey _writer;
-    private long _nonce;
+    private readonly ISigningKey[] _writers;
+    private readonly long[] _nonces = new long[2];
 
     private ConsortiumCluster(int count)
     {
         _links = new PeerLinkProxy?[count, count];
         _nodes = new NodeProcess?[count];
-        _writer = Suite.GenerateSigningKey();
+        _writers = [Suite.GenerateSigningKey(), Suite.GenerateSigningKey()];
     }
 
     public int Count => _nodes.Length;
 
     /// <summary>
-    /// Environment given to every node process: where the node build reads shorter consensus timeouts from, set them
-    /// here so that a round without a live proposer costs little test time.
+    /// Arguments every node process gets: a short round timeout, so that a round without a live proposer costs little
+    /// test time (loopback delivers in microseconds).
     /// </summary>
-    public static IReadOnlyDictionary<string, string?> NodeEnvironment { get; } = new Dictionary<string, string?>();
+    public static IReadOnlyList<string> NodeArguments { get; } = ["--consensus-timeout-ms", "1000"];
 
     /// <summary>Creates the folders and proxies and starts every node; returns once a transaction committed through node 0.</summary>
     public static async Task<ConsortiumCluster> StartAsync(int count = 4)
@@ -58,7 +61,7 @@ internal sealed class ConsortiumCluster : IAsyncDisposable
             var seeds = NodeDataDirectory.SpreadNodes(count, [organisation], 0, 1).Select((n, i) => n with { PeerPort = peerPorts[i] }).ToList();
             var directories = NodeDataDirectory.InitializeConsortiumNodes(
                 cluster._folder.Path,
-                new ConsortiumNodesOptions(ChainId, Suite.Name, null, seeds, [organisation], [new AdministratorSeed(Hospital, "E2E administrator", Convert.ToHexStringLower(cluster._writer.PublicKey.Span))], []),
+                new ConsortiumNodesOptions(ChainId, Suite.Name, null, seeds, [organisation], [.. cluster._writers.Select((w, k) => new AdministratorSeed(Hospital, $"E2E administrator {k + 1}", Convert.ToHexStringLower(w.PublicKey.Span)))], []),
                 TimeProvider.System);
             for (var i = 0; i < count; i++)
             {
@@ -92,9 +95,13 @@ internal sealed class ConsortiumCluster : IAsyncDisposable
 
     public bool IsRunning(int node) => _nodes[node] is { HasExited: false };
 
-    /// <summary>A new anchor of a random commitment signed by the hospital's administrator, with the next nonce.</summary>
-    public Transaction NextAnchor() =>
-        Transaction.Create(Suite, _writer, ChainId, TransactionType.CommitmentAnchor, (ulong)Interlocked.Increment(ref _nonce), 1_000_000, new CommitmentAnchorPayload(NodeFolder.RandomCommitment()).Encode());
+    /// <summary>
+    /// A new anchor of a random commitment signed by one of the hospital's two administrators (<paramref name="writer"/>
+    /// 0 or 1), with that signer's next nonce. Transactions sent to two sides of a split use different signers: a
+    /// higher nonce committed first would make the other side's lower one a replay.
+    /// </summary>
+    public Transaction NextAnchor(int writer = 0) =>
+        Transaction.Create(Suite, _writers[writer], ChainId, TransactionType.CommitmentAnchor, (ulong)Interlocked.Increment(ref _nonces[writer]), 1_000_000, new CommitmentAnchorPayload(NodeFolder.RandomCommitment()).Encode());
 
     public Task StartNodeAsync(int node) => StartNodeCoreAsync(node);
 
@@ -203,7 +210,10 @@ internal sealed class ConsortiumCluster : IAsyncDisposable
             }
         }
 
-        _writer.Dispose();
+        foreach (var writer in _writers)
+        {
+            writer.Dispose();
+        }
         _folder.Dispose();
     }
 
@@ -216,7 +226,7 @@ internal sealed class ConsortiumCluster : IAsyncDisposable
     private async Task StartNodeCoreAsync(int node)
     {
         Assert.False(IsRunning(node), $"node{node + 1} already runs");
-        _nodes[node] = await NodeProcess.StartAsync(Folder(node), NodeEnvironment);
+        _nodes[node] = await NodeProcess.StartAsync(Folder(node), extraArguments: NodeArguments);
     }
 
     private static int FreePort()

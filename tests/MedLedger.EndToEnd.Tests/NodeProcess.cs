@@ -62,9 +62,9 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a node on a free port and waits until its API listens; fails with its output otherwise.</summary>
-    public static async Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string?>? environment = null)
+    public static async Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string?>? environment = null, IReadOnlyList<string>? extraArguments = null)
     {
-        var node = new NodeProcess(["node", "start", "--data", dataDirectory, "--api-port", "0"], environment);
+        var node = new NodeProcess(["node", "start", "--data", dataDirectory, "--api-port", "0", .. extraArguments ?? []], environment);
         try
         {
             var finished = await Task.WhenAny(node._address.Task, node._exited, Task.Delay(StartTimeout));

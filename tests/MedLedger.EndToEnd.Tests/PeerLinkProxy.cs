@@ -43,7 +43,16 @@ internal sealed class PeerLinkProxy : IAsyncDisposable
 
         foreach (var client in open)
         {
-            client.Client.LingerState = new LingerOption(true, 0);
+            try
+            {
+                // A reset, not a polite close: the far side sees the link die as on a real network failure.
+                client.Client?.LingerState = new LingerOption(true, 0);
+            }
+            catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+            {
+                // Already closed.
+            }
+
             client.Dispose();
         }
     }
