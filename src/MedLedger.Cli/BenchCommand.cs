@@ -4,13 +4,17 @@ using MedLedger.Client;
 namespace MedLedger.Cli;
 
 /// <summary>
-/// <c>medledger bench</c>: measures how many transactions a fresh single-validator node commits per second, with
-/// what latency, next to this machine's P-256 verification rate (which bounds throughput; DEPENDENCIES.md).
+/// <c>medledger bench</c>: measures how many transactions a fresh single-validator node (or, with <c>--nodes N</c>, a
+/// fresh consortium of N validator processes) commits per second, with what latency, next to this machine's P-256
+/// verification rate (which bounds throughput; DEPENDENCIES.md).
 /// The node runs as a separate child process, so the numbers include the real HTTP API, admission, consensus and
 /// the durable store. docs/benchmarks.md records the figures and where the time goes.
 /// </summary>
 internal static class BenchCommand
 {
+    /// <summary>Most validator processes a benchmark starts on one machine.</summary>
+    public const int MaxNodes = 16;
+
     public static Command Create()
     {
         var clients = new Option<int>("--clients") { Description = "Concurrent clients, each with its own registered account.", DefaultValueFactory = _ => 8 };
@@ -20,9 +24,10 @@ internal static class BenchCommand
         var data = new Option<DirectoryInfo?>("--data") { Description = "New or empty folder for the benchmark node (default: a temporary folder, deleted afterwards unless --keep)." };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary node folder afterwards." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
+        var nodes = new Option<int>("--nodes") { Description = $"Validators, each its own node process on this machine (1..{MaxNodes}); clients are spread over them.", DefaultValueFactory = _ => 1 };
         var bench = new Command("bench", "Start a fresh node as a child process, load it with pre-signed transactions from concurrent clients, and report throughput, commit latency and the machine's verification bound.")
         {
-            clients, transactions, warmup, batch, data, keep, json,
+            clients, transactions, warmup, batch, data, keep, json, nodes,
         };
 
         // `bench records`: the medical record path (writes, authorised reads, the SQLite baseline).
@@ -38,11 +43,19 @@ internal static class BenchCommand
                 parse.GetValue(keep),
                 parse.GetValue(json));
             settings.Validate();
+            var nodeCount = parse.GetValue(nodes);
+            if (nodeCount is < 1 or > MaxNodes)
+            {
+                throw new CliUsageException($"--nodes must be 1..{MaxNodes}, not {nodeCount}.");
+            }
+
             try
             {
-                return await BenchRunner.RunAsync(settings, cancellationToken).ConfigureAwait(false);
+                return nodeCount == 1
+                    ? await BenchRunner.RunAsync(settings, cancellationToken).ConfigureAwait(false)
+                    : await BenchConsortiumRunner.RunAsync(settings, nodeCount, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is BenchmarkFailedException or HttpRequestException or MedLedgerApiException or System.Text.Json.JsonException)
+            catch (Exception exception) when (exception is BenchmarkFailedException or HttpRequestException or MedLedgerApiException or System.Text.Json.JsonException or NodeExitedException)
             {
                 // The node is not reachable or answered something unexpected: one line, like every other CLI error.
                 await Console.Error.WriteLineAsync($"medledger: bench failed: {exception.Message}").ConfigureAwait(false);

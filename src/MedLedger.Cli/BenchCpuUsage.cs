@@ -16,8 +16,14 @@ internal sealed record BenchCpuSample(TimeSpan Node, TimeSpan Client, TimeSpan? 
     public static BenchCpuSample Take(BenchNodeProcess node)
     {
         ArgumentNullException.ThrowIfNull(node);
+        return Take(node.CpuTime);
+    }
+
+    /// <summary>A sample where the node side used <paramref name="nodeCpuTime"/> so far (all node processes together).</summary>
+    public static BenchCpuSample Take(TimeSpan nodeCpuTime)
+    {
         using var self = Process.GetCurrentProcess();
-        return new BenchCpuSample(node.CpuTime, self.TotalProcessorTime, ReadMachineBusy(), Stopwatch.GetTimestamp());
+        return new BenchCpuSample(nodeCpuTime, self.TotalProcessorTime, ReadMachineBusy(), Stopwatch.GetTimestamp());
     }
 
     /// <summary>The CPU used between <paramref name="before"/> and this sample.</summary>

@@ -91,9 +91,24 @@ internal sealed record BenchReport
 
     public required string? DataDirectory { get; init; }
 
-    /// <summary>True for a clean run: nothing rejected or left pending, and the ledger matches.</summary>
+    /// <summary>Validator nodes, each its own process (1: the single-node bench).</summary>
+    public int Nodes { get; init; } = 1;
+
+    /// <summary>
+    /// For a consortium: throughput times the number of nodes over the all-core verification rate. Every node verifies
+    /// every transaction, and all of them share this machine's cores, so the consortium's bound here is the rate / N.
+    /// </summary>
+    public double? ConsortiumVerifyBoundRatio { get; init; }
+
+    /// <summary>For a consortium: every node holds the same block hash at every new height (null for one node).</summary>
+    public bool? SameBlocksOnAllNodes { get; init; }
+
+    /// <summary>Why the nodes' blocks differ, when they do.</summary>
+    public string? ConsistencyFault { get; init; }
+
+    /// <summary>True for a clean run: nothing rejected or left pending, the ledger matches, and no node forked.</summary>
     [JsonIgnore]
-    public bool IsClean => LedgerVerified && Rejected == 0 && WarmUpRejected == 0 && Committed + Pending == Submitted;
+    public bool IsClean => LedgerVerified && Rejected == 0 && WarmUpRejected == 0 && Committed + Pending == Submitted && SameBlocksOnAllNodes != false;
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
@@ -108,7 +123,18 @@ internal sealed record BenchReport
         output.WriteLine($"Commit latency    p50 {LatencyP50Milliseconds.ToString("0.0", c)} ms, p99 {LatencyP99Milliseconds.ToString("0.0", c)} ms, max {LatencyMaxMilliseconds.ToString("0.0", c)} ms (batch sent -> commit response)");
         output.WriteLine($"Blocks            {Blocks.ToString("N0", c)}, {MeanTransactionsPerBlock.ToString("0.0", c)} transactions per block on average, {MaxTransactionsPerBlock.ToString("N0", c)} at most");
         output.WriteLine($"P-256 verify      {VerifySingleThreadPerSecond.ToString("N0", c)}/s on one thread, {VerifyAllCoresPerSecond.ToString("N0", c)}/s on {Machine.Cores} cores");
-        output.WriteLine($"Verify bound      throughput is {(VerifyBoundRatio * 100).ToString("0.0", c)} % of the all-core verification rate (each transaction is verified once by the node)");
+        if (Nodes > 1)
+        {
+            output.WriteLine($"Consortium        {Nodes} validators, each its own process on this machine; clients spread over them; ledger checked at node1");
+            output.WriteLine($"Verify bound      throughput is {(VerifyBoundRatio * 100).ToString("0.0", c)} % of the all-core verification rate; every node verifies every transaction, so the {Nodes} nodes' bound on this machine is that rate / {Nodes}, of which this is {((ConsortiumVerifyBoundRatio ?? 0) * 100).ToString("0.0", c)} %");
+            output.WriteLine(SameBlocksOnAllNodes == true
+                ? $"Fork check        OK: all {Nodes} nodes hold the same block hash at every new height"
+                : $"Fork check        FAILED: {ConsistencyFault}");
+        }
+        else
+        {
+            output.WriteLine($"Verify bound      throughput is {(VerifyBoundRatio * 100).ToString("0.0", c)} % of the all-core verification rate (each transaction is verified once by the node)");
+        }
         output.WriteLine($"CPU in timed phase node {NodeCpuSeconds.ToString("0.00", c)} s, client {ClientCpuSeconds.ToString("0.00", c)} s, other processes {(OtherCpuSeconds is { } other ? other.ToString("0.00", c) + " s" : "unknown")}, of {CpuSecondsAvailable.ToString("0.00", c)} s available");
         output.WriteLine($"Node CPU          {NodeCpuMicrosecondsPerTransaction.ToString("0.0", c)} us per committed transaction (one P-256 verify is {(1e6 / VerifySingleThreadPerSecond).ToString("0.0", c)} us here)");
         if (OtherCpuSeconds is { } others ? others > 0.05 * CpuSecondsAvailable : LoadAverageBefore is > 1)
@@ -123,7 +149,7 @@ internal sealed record BenchReport
             : $"Ledger check      FAILED: {VerificationFault}");
         if (DataDirectory is not null)
         {
-            output.WriteLine($"Node folder       {DataDirectory} (kept)");
+            output.WriteLine($"{(Nodes > 1 ? "Consortium folder" : "Node folder      ")} {DataDirectory} (kept)");
         }
     }
 }

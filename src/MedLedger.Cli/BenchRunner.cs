@@ -57,7 +57,11 @@ internal static class BenchRunner
                 log.WriteLine($"Node (pid {node.ProcessId}) is ready on {node.Address}");
                 try
                 {
-                    report = await RunAgainstNodeAsync(settings, suite, directory, node, http, rates, log, cancellationToken).ConfigureAwait(false);
+                    var target = new BenchTarget(
+                        [http],
+                        () => node.CpuTime,
+                        (api, expiryHeight, clientKeys, token) => RegisterClientsAsync(suite, directory, api, ChainId, expiryHeight, clientKeys, token));
+                    report = await RunAgainstNodesAsync(settings, suite, target, rates, log, cancellationToken).ConfigureAwait(false);
                 }
                 catch (HttpRequestException exception)
                 {
@@ -95,9 +99,13 @@ internal static class BenchRunner
         }
     }
 
-    private static async Task<BenchReport> RunAgainstNodeAsync(BenchSettings settings, ICryptoSuite suite, NodeDataDirectory directory, BenchNodeProcess node, HttpClient http, VerifyRates rates, TextWriter log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Steps 3 to 6 against one node or a consortium (<paramref name="target"/>): client <c>c</c> submits to node
+    /// <c>c mod N</c>, and the ledger is checked at the first node.
+    /// </summary>
+    internal static async Task<BenchReport> RunAgainstNodesAsync(BenchSettings settings, ICryptoSuite suite, BenchTarget target, VerifyRates rates, TextWriter log, CancellationToken cancellationToken)
     {
-        var api = new MedLedgerClient(http);
+        var api = new MedLedgerClient(target.Nodes[0]);
         var loadAverage = BenchMachine.LoadAverage();
         var status = await api.GetStatusAsync(cancellationToken).ConfigureAwait(false);
         var expiryHeight = status.Height + (Limits.MaxExpiryWindowBlocks / 2);
@@ -114,7 +122,7 @@ internal static class BenchRunner
             }
 
             log.WriteLine($"Registering {settings.Clients} client account(s)...");
-            await RegisterClientsAsync(suite, directory, api, status.ChainId, expiryHeight, clientKeys, cancellationToken).ConfigureAwait(false);
+            await target.RegisterClients(api, expiryHeight, clientKeys, cancellationToken).ConfigureAwait(false);
 
             // Step 4: pre-sign on all cores, outside the timed phase. Warm-up transactions take each client's first nonces.
             log.WriteLine($"Pre-signing {settings.Warmup + settings.Transactions:N0} transactions on {Environment.ProcessorCount} cores (client work, not timed: signing is the client's cost, not the node's)...");
@@ -129,7 +137,7 @@ internal static class BenchRunner
             if (settings.Warmup > 0)
             {
                 log.WriteLine($"Warming up with {settings.Warmup:N0} transactions (not counted)...");
-                var warmUpOutcome = await RunLoadAsync(settings, http, warmUp, "Warm-up", cancellationToken).ConfigureAwait(false);
+                var warmUpOutcome = await RunLoadAsync(settings, target.Nodes, warmUp, "Warm-up", cancellationToken).ConfigureAwait(false);
                 warmUpRejected = warmUpOutcome.Rejected;
                 await WaitForEmptyMempoolAsync(api, cancellationToken).ConfigureAwait(false);
             }
@@ -137,9 +145,9 @@ internal static class BenchRunner
             // Step 5: the timed phase.
             var before = await api.GetStatusAsync(cancellationToken).ConfigureAwait(false);
             log.WriteLine($"Submitting {settings.Transactions:N0} transactions from {settings.Clients} client(s), {settings.Batch} per request, waiting for commit...");
-            var cpuBefore = BenchCpuSample.Take(node);
-            var outcome = await RunLoadAsync(settings, http, work, "Committed", cancellationToken).ConfigureAwait(false);
-            var cpu = BenchCpuSample.Take(node).Since(cpuBefore);
+            var cpuBefore = BenchCpuSample.Take(target.NodeCpuTime());
+            var outcome = await RunLoadAsync(settings, target.Nodes, work, "Committed", cancellationToken).ConfigureAwait(false);
+            var cpu = BenchCpuSample.Take(target.NodeCpuTime()).Since(cpuBefore);
 
             // Step 6: check what the node committed.
             log.WriteLine("Checking the ledger...");
@@ -291,7 +299,7 @@ internal static class BenchRunner
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static async Task<TimedOutcome> RunLoadAsync(BenchSettings settings, HttpClient http, ClientWork[] clients, string label, CancellationToken cancellationToken)
+    private static async Task<TimedOutcome> RunLoadAsync(BenchSettings settings, IReadOnlyList<HttpClient> nodes, ClientWork[] clients, string label, CancellationToken cancellationToken)
     {
         var total = clients.Sum(client => client.Transactions.Length);
         var latencies = new double[total];
@@ -301,7 +309,7 @@ internal static class BenchRunner
         ClientTally[] tallies;
         if (settings.Json || Console.IsOutputRedirected)
         {
-            tallies = await Task.WhenAll(clients.Select(client => RunClientAsync(http, settings.Batch, client, latencies, ids, null, cancellationToken))).ConfigureAwait(false);
+            tallies = await Task.WhenAll(clients.Select((client, c) => RunClientAsync(nodes[c % nodes.Count], settings.Batch, client, latencies, ids, null, cancellationToken))).ConfigureAwait(false);
         }
         else
         {
@@ -311,7 +319,7 @@ internal static class BenchRunner
                 .StartAsync(async context =>
                 {
                     var task = context.AddTask(label, maxValue: total);
-                    return await Task.WhenAll(clients.Select(client => RunClientAsync(http, settings.Batch, client, latencies, ids, count => task.Increment(count), cancellationToken))).ConfigureAwait(false);
+                    return await Task.WhenAll(clients.Select((client, c) => RunClientAsync(nodes[c % nodes.Count], settings.Batch, client, latencies, ids, count => task.Increment(count), cancellationToken))).ConfigureAwait(false);
                 })
                 .ConfigureAwait(false);
         }
@@ -455,7 +463,7 @@ internal static class BenchRunner
     private static double Percentile(double[] sorted, double quantile) =>
         sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(quantile * sorted.Length) - 1, 0, sorted.Length - 1)];
 
-    private static HttpClient CreateHttpClient(Uri address, int clients)
+    internal static HttpClient CreateHttpClient(Uri address, int clients)
     {
         var handler = new SocketsHttpHandler
         {
@@ -468,7 +476,7 @@ internal static class BenchRunner
         return new HttpClient(handler, disposeHandler: true) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(120) };
     }
 
-    private static void DeleteFolder(string root)
+    internal static void DeleteFolder(string root)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -514,3 +522,9 @@ internal static class BenchRunner
 
     private sealed record LedgerCheck(ulong Blocks, long BlockTransactions, int MaxBlockTransactions, int Sampled, string? Fault);
 }
+
+/// <summary>
+/// What a benchmark run loads: the nodes' API clients (client <c>c</c> uses node <c>c mod N</c>), the nodes' CPU time so
+/// far, and how to register the benchmark's client accounts (each may then sign CommitmentAnchor transactions).
+/// </summary>
+internal sealed record BenchTarget(IReadOnlyList<HttpClient> Nodes, Func<TimeSpan> NodeCpuTime, Func<MedLedgerClient, ulong, ISigningKey[], CancellationToken, Task> RegisterClients);

@@ -24,7 +24,8 @@ internal static class DemoConsortium
     public const string StaffPassphrase = "demo-staff-passphrase";
     public const string PatientPassphrase = "demo-patient-passphrase";
     public const int DefaultPatientCount = 24;
-    private const string SeededMarker = "demo-logins.json";
+    /// <summary>The file in the consortium's root listing every demo login with its home node's URL.</summary>
+    public const string LoginsFile = "demo-logins.json";
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     private static readonly OrganisationSeed[] Organisations =
@@ -36,6 +37,12 @@ internal static class DemoConsortium
         new("civic-insurance", "Civic Health Insurance", OrganisationKind.Insurer, string.Empty),
         new("health-regulator", "National Health Regulator", OrganisationKind.Regulator, string.Empty),
         new("genome-institute", "Genome Research Institute", OrganisationKind.ResearchInstitute, string.Empty),
+    ];
+
+    private static readonly PolicyRule[] Policies =
+    [
+        new PolicyRule(AccountRole.Researcher, AccessPurpose.Research, [], [SensitivityTier.GeneralClinical]),
+        new PolicyRule(AccountRole.Auditor, AccessPurpose.Audit, [], [SensitivityTier.GeneralClinical]),
     ];
 
     private static readonly (string Organisation, string Role, string Username, string Name)[] Staff =
@@ -50,27 +57,31 @@ internal static class DemoConsortium
         ("genome-institute", "researcher", "researcher.tanaka", "Yuki Tanaka"),
     ];
 
-    /// <summary>Creates the consortium's data folder with its founding administrators as custodial users.</summary>
+    /// <summary>The node folders of a demo consortium: node1, node2, … under its root.</summary>
+    public static string NodeFolder(string root, int index) => Path.Combine(root, $"node{index}");
+
+    /// <summary>How many nodes the demo consortium in <paramref name="root"/> has (initialised folders node1, node2, … in a row).</summary>
+    public static int CountNodes(string root)
+    {
+        var count = 0;
+        while (new NodeDataDirectory(NodeFolder(root, count + 1)).IsInitialized)
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>Creates a single-node consortium's data folder with its founding administrators as custodial users.</summary>
     public static void Initialize(string nodeFolder, int port)
     {
         var suite = CryptoSuites.Standard;
         var admins = Organisations.ToDictionary(o => o.Id, _ => suite.GenerateSigningKey());
         try
         {
-            var options = new ConsortiumInitOptions(
-                "Demo node", ChainId, suite.Name, null, port, Organisations,
-                Organisations.Select(o => new AdministratorSeed(o.Id, $"Administrator of {o.Name}", Convert.ToHexStringLower(admins[o.Id].PublicKey.Span))).ToList(),
-                [
-                    new PolicyRule(AccountRole.Researcher, AccessPurpose.Research, [], [SensitivityTier.GeneralClinical]),
-                    new PolicyRule(AccountRole.Auditor, AccessPurpose.Audit, [], [SensitivityTier.GeneralClinical]),
-                ]);
+            var options = new ConsortiumInitOptions("Demo node", ChainId, suite.Name, null, port, Organisations, AdministratorSeeds(admins), Policies);
             var directory = NodeDataDirectory.InitializeConsortium(nodeFolder, options, TimeProvider.System);
-            using var store = SqliteRecordStore.Open(directory.RecordDatabasePath, suite);
-            Parallel.ForEach(Organisations, organisation =>
-            {
-                var vault = KeyVault.Seal(suite, [admins[organisation.Id]], StaffPassphrase);
-                store.PutCustodialAccount(new CustodialAccount(AdminUsername(organisation.Id), suite.Hash(admins[organisation.Id].PublicKey.Span), AccountRole.OrgAdmin, organisation.Id, vault, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-            });
+            StoreCustodialAdministrators(suite, admins, Organisations.ToDictionary(o => o.Id, _ => directory));
         }
         finally
         {
@@ -81,14 +92,104 @@ internal static class DemoConsortium
         }
     }
 
-    /// <summary>True when the folder's demo data was seeded already.</summary>
-    public static bool IsSeeded(string nodeFolder) => File.Exists(Path.Combine(nodeFolder, SeededMarker));
-
-    /// <summary>Seeds staff, patients, records and grants through the API of the running node.</summary>
-    public static async Task SeedAsync(string nodeFolder, Uri address, int patientCount, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates a consortium of <paramref name="nodeCount"/> validators, one folder each (node1…nodeN under
+    /// <paramref name="root"/>), with the founding organisations spread over the nodes and each administrator's custodial
+    /// account at the node hosting its organisation. API ports are <paramref name="apiPorts"/>, peer ports
+    /// <paramref name="peerPorts"/>.
+    /// </summary>
+    public static void InitializeNodes(string root, int nodeCount, IReadOnlyList<int> apiPorts, IReadOnlyList<int> peerPorts)
     {
         var suite = CryptoSuites.Standard;
-        using var anonymous = new HttpClient { BaseAddress = address };
+        var admins = Organisations.ToDictionary(o => o.Id, _ => suite.GenerateSigningKey());
+        try
+        {
+            var nodes = NodeDataDirectory.SpreadNodes(nodeCount, Organisations, 0, 1)
+                .Select((node, i) => node with { ApiPort = apiPorts[i], PeerPort = peerPorts[i] })
+                .ToList();
+            var directories = NodeDataDirectory.InitializeConsortiumNodes(root, new ConsortiumNodesOptions(ChainId, suite.Name, null, nodes, Organisations, AdministratorSeeds(admins), Policies), TimeProvider.System);
+            var homes = new Dictionary<string, NodeDataDirectory>(StringComparer.Ordinal);
+            for (var i = 0; i < nodes.Count; i++)
+            {
+                foreach (var organisation in nodes[i].Organisations)
+                {
+                    homes[organisation] = directories[i];
+                }
+            }
+
+            StoreCustodialAdministrators(suite, admins, homes);
+        }
+        finally
+        {
+            foreach (var key in admins.Values)
+            {
+                key.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds node <paramref name="index"/> to a running demo consortium as a late, non-voting node: creates its folder
+    /// from the consortium's genesis (peers: every existing node), has the administrator of the first node's first
+    /// organisation register its key on chain as a Node account (through that node, waiting for the commit), and adds
+    /// its peer address to the existing nodes' node.json for their next start. Returns the new folder.
+    /// </summary>
+    public static async Task<string> AddLateNodeAsync(string root, int index, int apiPort, int peerPort, Uri firstNode, CancellationToken cancellationToken)
+    {
+        var suite = CryptoSuites.Standard;
+        var existing = Enumerable.Range(1, index - 1).Select(i => new NodeDataDirectory(NodeFolder(root, i))).ToList();
+        var peers = existing.Select(d => $"127.0.0.1:{d.LoadSettings().PeerPort}").ToList();
+        var name = $"node{index}";
+        var (directory, publicKey) = NodeDataDirectory.InitializeJoiningNode(NodeFolder(root, index), new JoinNodeOptions(existing[0].GenesisPath, name, apiPort, peerPort, peers, null));
+        try
+        {
+            var sponsor = existing[0].LoadSettings().Organisations is [var firstHosted, ..] ? firstHosted : throw new CliUsageException("node1 hosts no organisation, so no administrator can admit a late node.");
+            using var anonymous = new HttpClient { BaseAddress = firstNode };
+            using var adminKey = await ExportKeyAsync(anonymous, suite, AdminUsername(sponsor), StaffPassphrase, cancellationToken).ConfigureAwait(false);
+            using var admin = MedLedgerUserClient.Create(firstNode, suite, adminKey);
+            var factory = await admin.GetTransactionFactoryAsync(cancellationToken).ConfigureAwait(false);
+            var result = await admin.SubmitAsync(factory.RegisterUser(Convert.FromHexString(publicKey), AccountRole.Node, sponsor, name), true, cancellationToken).ConfigureAwait(false);
+            if (result.Status != "committed")
+            {
+                throw new CliUsageException($"Admitting {name} ended '{result.Status}': {result.Reason}");
+            }
+        }
+        catch
+        {
+            Directory.Delete(directory.Root, recursive: true);
+            throw;
+        }
+
+        foreach (var other in existing)
+        {
+            var settings = other.LoadSettings();
+            other.SaveSettings(settings with { Peers = [.. settings.Peers ?? [], $"127.0.0.1:{peerPort}"] });
+        }
+
+        return directory.Root;
+    }
+
+    /// <summary>True when the consortium's demo data was seeded already (the logins file is at the root, or at node1 as before).</summary>
+    public static bool IsSeeded(string root)
+    {
+        var legacy = Path.Combine(NodeFolder(root, 1), LoginsFile);
+        if (!File.Exists(Path.Combine(root, LoginsFile)) && File.Exists(legacy))
+        {
+            File.Move(legacy, Path.Combine(root, LoginsFile));
+        }
+
+        return File.Exists(Path.Combine(root, LoginsFile));
+    }
+
+    /// <summary>
+    /// Seeds staff, patients, records and grants through the API of each organisation's home node
+    /// (<paramref name="homes"/>: organisation id → base URL): staff are enrolled at the node hosting their organisation,
+    /// patients at their home hospital's node. Writes <c>demo-logins.json</c> into <paramref name="root"/>.
+    /// </summary>
+    public static async Task SeedAsync(string root, IReadOnlyDictionary<string, Uri> homes, int patientCount, CancellationToken cancellationToken)
+    {
+        var suite = CryptoSuites.Standard;
+        var clients = homes.Values.Distinct().ToDictionary(u => u, u => new HttpClient { BaseAddress = u });
         var keys = new Dictionary<string, ISigningKey>(StringComparer.Ordinal);
         var logins = new List<DemoLogin>();
         try
@@ -96,19 +197,20 @@ internal static class DemoConsortium
             Console.WriteLine("Seeding the demo consortium (first start only): staff, patients, records, grants…");
             foreach (var organisation in Organisations)
             {
-                keys[AdminUsername(organisation.Id)] = await ExportKeyAsync(anonymous, suite, AdminUsername(organisation.Id), StaffPassphrase, cancellationToken).ConfigureAwait(false);
-                logins.Add(new DemoLogin(AdminUsername(organisation.Id), StaffPassphrase, "orgAdmin", organisation.Id));
+                keys[AdminUsername(organisation.Id)] = await ExportKeyAsync(clients[homes[organisation.Id]], suite, AdminUsername(organisation.Id), StaffPassphrase, cancellationToken).ConfigureAwait(false);
+                logins.Add(new DemoLogin(AdminUsername(organisation.Id), StaffPassphrase, "orgAdmin", organisation.Id, null));
             }
 
             foreach (var (organisation, role, username, name) in Staff)
             {
-                using var admin = MedLedgerUserClient.Create(address, suite, keys[AdminUsername(organisation)]);
+                var home = homes[organisation];
+                using var admin = MedLedgerUserClient.Create(home, suite, keys[AdminUsername(organisation)]);
                 var response = await admin.EnrolStaffAsync(new StaffEnrolmentRequest(username, StaffPassphrase, role, name), cancellationToken).ConfigureAwait(false);
                 var factory = await admin.GetTransactionFactoryAsync(cancellationToken).ConfigureAwait(false);
                 var parsedRole = Enum.Parse<AccountRole>(role, ignoreCase: true);
                 await admin.SubmitAsync(factory.RegisterUser(Convert.FromHexString(response.PublicKey), parsedRole, organisation, name), true, cancellationToken).ConfigureAwait(false);
-                keys[username] = await ExportKeyAsync(anonymous, suite, username, StaffPassphrase, cancellationToken).ConfigureAwait(false);
-                logins.Add(new DemoLogin(username, StaffPassphrase, role, organisation));
+                keys[username] = await ExportKeyAsync(clients[home], suite, username, StaffPassphrase, cancellationToken).ConfigureAwait(false);
+                logins.Add(new DemoLogin(username, StaffPassphrase, role, organisation, null));
             }
 
             var doctors = Staff.Where(s => s.Role == "doctor").ToList();
@@ -117,15 +219,16 @@ internal static class DemoConsortium
             for (var i = 0; i < patients.Count; i++)
             {
                 var synthetic = patients[i];
-                var home = doctors[i % doctors.Count];
-                using var doctor = MedLedgerUserClient.Create(address, suite, keys[home.Username]);
+                var doctorSeat = doctors[i % doctors.Count];
+                var home = homes[doctorSeat.Organisation];
+                using var doctor = MedLedgerUserClient.Create(home, suite, keys[doctorSeat.Username]);
                 var username = $"patient{i + 1:00}";
                 var (enrolment, _) = await doctor.EnrolPatientAndRegisterAsync(
                     new PatientEnrolmentRequest(username, PatientPassphrase, synthetic.GivenName, synthetic.FamilyName, synthetic.NationalId, synthetic.BirthDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), synthetic.Sex, synthetic.PostalCode),
-                    home.Organisation,
+                    doctorSeat.Organisation,
                     true,
                     cancellationToken).ConfigureAwait(false);
-                using var patientKey = await ExportKeyAsync(anonymous, suite, username, PatientPassphrase, cancellationToken).ConfigureAwait(false);
+                using var patientKey = await ExportKeyAsync(clients[home], suite, username, PatientPassphrase, cancellationToken).ConfigureAwait(false);
                 var pseudonym = Hash.Parse(enrolment.KeyId);
                 var writer = new RecordWriter(doctor);
                 foreach (var record in synthetic.Records)
@@ -138,7 +241,7 @@ internal static class DemoConsortium
                 // Every third patient lets a doctor of another hospital read their general clinical data for 90 days.
                 if (i % 3 == 0)
                 {
-                    using var patient = MedLedgerUserClient.Create(address, suite, patientKey);
+                    using var patient = MedLedgerUserClient.Create(home, suite, patientKey);
                     var other = doctors[(i + 2) % doctors.Count];
                     var factory = await patient.GetTransactionFactoryAsync(cancellationToken).ConfigureAwait(false);
                     var now = DateTimeOffset.UtcNow;
@@ -146,10 +249,10 @@ internal static class DemoConsortium
                     await patient.SubmitAsync(grant, true, cancellationToken).ConfigureAwait(false);
                 }
 
-                logins.Add(new DemoLogin(username, PatientPassphrase, "patient", home.Organisation));
+                logins.Add(new DemoLogin(username, PatientPassphrase, "patient", doctorSeat.Organisation, null));
             }
 
-            await File.WriteAllBytesAsync(Path.Combine(nodeFolder, SeededMarker), JsonSerializer.SerializeToUtf8Bytes(logins, IndentedJson), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllBytesAsync(Path.Combine(root, LoginsFile), JsonSerializer.SerializeToUtf8Bytes(logins, IndentedJson), cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"Seeded {Organisations.Length} organisations, {Staff.Length} staff, {patients.Count} patients and {records} records.");
         }
         finally
@@ -158,25 +261,74 @@ internal static class DemoConsortium
             {
                 key.Dispose();
             }
+
+            foreach (var client in clients.Values)
+            {
+                client.Dispose();
+            }
         }
     }
 
-    /// <summary>Prints the demo logins (demo passphrases: a local trial only).</summary>
-    public static void PrintLogins(string nodeFolder)
+    /// <summary>
+    /// Sets every login's Url to its home node's current base URL (<paramref name="homes"/>: organisation id → URL),
+    /// so <c>demo-logins.json</c> is right even when the nodes got new ports at this start.
+    /// </summary>
+    public static void UpdateLoginUrls(string root, IReadOnlyDictionary<string, Uri> homes)
     {
-        var path = Path.Combine(nodeFolder, SeededMarker);
+        var path = Path.Combine(root, LoginsFile);
         if (!File.Exists(path))
         {
             return;
         }
 
         var logins = JsonSerializer.Deserialize<List<DemoLogin>>(File.ReadAllBytes(path)) ?? [];
-        Console.WriteLine("Demo logins (local demo only; passphrases are public):");
+        var updated = logins.Select(l => l with { Url = homes.TryGetValue(l.Organisation, out var url) ? url.AbsoluteUri.TrimEnd('/') : l.Url }).ToList();
+        File.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(updated, IndentedJson));
+    }
+
+    /// <summary>Prints the demo logins (demo passphrases: a local trial only) and, for several nodes, where each organisation lives.</summary>
+    public static void PrintLogins(string root)
+    {
+        var path = Path.Combine(root, LoginsFile);
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        var logins = JsonSerializer.Deserialize<List<DemoLogin>>(File.ReadAllBytes(path)) ?? [];
+        Console.WriteLine($"Demo logins (local demo only; passphrases are public; all of them in {path}):");
         foreach (var group in logins.GroupBy(l => l.Role))
         {
             var names = group.Select(l => l.Username).ToList();
             var shown = names.Count > 6 ? string.Join(", ", names.Take(4)) + $", … ({names.Count} in all)" : string.Join(", ", names);
             Console.WriteLine($"  {group.Key,-13} {shown}   passphrase: {group.First().Passphrase}");
+        }
+
+        var urls = logins.Where(l => l.Url is not null).Select(l => l.Url).Distinct().Count();
+        if (urls > 1)
+        {
+            Console.WriteLine("Each user signs in at their organisation's home node:");
+            foreach (var group in logins.Where(l => l.Url is not null).GroupBy(l => l.Url!).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                Console.WriteLine($"  {group.Key}  {string.Join(", ", group.Select(l => l.Organisation).Distinct())}");
+            }
+        }
+    }
+
+    private static List<AdministratorSeed> AdministratorSeeds(Dictionary<string, ISigningKey> admins) =>
+        [.. Organisations.Select(o => new AdministratorSeed(o.Id, $"Administrator of {o.Name}", Convert.ToHexStringLower(admins[o.Id].PublicKey.Span)))];
+
+    /// <summary>Seals each founding administrator's key as a custodial account at the node hosting its organisation.</summary>
+    private static void StoreCustodialAdministrators(ICryptoSuite suite, Dictionary<string, ISigningKey> admins, Dictionary<string, NodeDataDirectory> homes)
+    {
+        foreach (var group in Organisations.GroupBy(o => homes[o.Id].Root))
+        {
+            using var store = SqliteRecordStore.Open(homes[group.First().Id].RecordDatabasePath, suite);
+            Parallel.ForEach(group, organisation =>
+            {
+                var vault = KeyVault.Seal(suite, [admins[organisation.Id]], StaffPassphrase);
+                store.PutCustodialAccount(new CustodialAccount(AdminUsername(organisation.Id), suite.Hash(admins[organisation.Id].PublicKey.Span), AccountRole.OrgAdmin, organisation.Id, vault, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            });
         }
     }
 
@@ -192,5 +344,6 @@ internal static class DemoConsortium
         return KeyVault.Open(suite, Convert.FromBase64String(vault!.Vault), passphrase)[0];
     }
 
-    private sealed record DemoLogin(string Username, string Passphrase, string Role, string Organisation);
+    /// <summary>One demo login; <see cref="Url"/> is the base URL of the user's home node (absent in older files).</summary>
+    private sealed record DemoLogin(string Username, string Passphrase, string Role, string Organisation, string? Url);
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MedLedger.Consensus;
 using MedLedger.Crypto;
 using MedLedger.Node;
 using Microsoft.Extensions.Hosting;
@@ -41,9 +42,10 @@ internal static class NodeCommands
             return 0;
         }));
 
-        var start = new Command("start", "Start a node: consensus, ledger, store and REST API. Ctrl-C stops it cleanly.")
+        var consensusTimeout = new Option<int?>("--consensus-timeout-ms") { Description = "A consortium member's base round timeout in milliseconds (propose; prevote and precommit a third of it; default 3000). Shorter suits loopback tests; every node of a consortium should use the same." };
+        var start = new Command("start", "Start a node: consensus, ledger, store and REST API (and, when node.json names a peer port, the peer network). Ctrl-C stops it cleanly.")
         {
-            data, apiPort, passphraseFile,
+            data, apiPort, passphraseFile, consensusTimeout,
         };
         start.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -53,12 +55,73 @@ internal static class NodeCommands
                 CheckPort(p);
             }
 
-            var options = new NodeStartOptions(parse.GetValue(data)!.FullName, port, Passphrases.FromFileOrEnvironment(parse.GetValue(passphraseFile)));
+            TendermintOptions? consensus = null;
+            if (parse.GetValue(consensusTimeout) is { } milliseconds)
+            {
+                if (milliseconds is < 50 or > 600_000)
+                {
+                    throw new CliUsageException($"--consensus-timeout-ms must be 50..600000, not {milliseconds}.");
+                }
+
+                var propose = TimeSpan.FromMilliseconds(milliseconds);
+                consensus = new TendermintOptions
+                {
+                    TimeoutPropose = propose,
+                    TimeoutProposeDelta = propose / 6,
+                    TimeoutPrevote = propose / 3,
+                    TimeoutPrevoteDelta = propose / 6,
+                    TimeoutPrecommit = propose / 3,
+                    TimeoutPrecommitDelta = propose / 6,
+                    RebroadcastInterval = propose * 2 / 3,
+                };
+            }
+
+            var options = new NodeStartOptions(parse.GetValue(data)!.FullName, port, Passphrases.FromFileOrEnvironment(parse.GetValue(passphraseFile)), Consensus: consensus);
             await RunNodeAsync(options, cancellationToken).ConfigureAwait(false);
             return Environment.ExitCode;
         }));
 
-        return new Command("node", "Operate a node.") { init, start };
+        return new Command("node", "Operate a node.") { init, start, CreateJoin(data, name, apiPort, passphraseFile) };
+    }
+
+    /// <summary>
+    /// <c>medledger node join</c>: a folder for a node that joins an existing consortium (docs/operations.md
+    /// "Joining a consortium"): a new key, the consortium's genesis, the peers to dial. Prints the public key an
+    /// organisation administrator registers on chain as a node before peers accept it.
+    /// </summary>
+    private static Command CreateJoin(Option<DirectoryInfo> data, Option<string> name, Option<int?> apiPort, Option<FileInfo?> passphraseFile)
+    {
+        var genesis = new Option<FileInfo>("--genesis") { Description = "The consortium's genesis.json (a copy from any of its nodes).", Required = true };
+        var peers = new Option<string[]>("--peer") { Description = "host:port of a consortium node's peer port to dial (repeat, or separate with commas).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var peerPort = new Option<int>("--peer-port") { Description = "Port on 127.0.0.1 this node accepts peers on (1..65535).", Required = true };
+        var join = new Command("join", "Create a node that joins an existing consortium: a new key, the consortium's genesis, its peers. An administrator then registers the key on chain as a node; 'node start' syncs and follows.")
+        {
+            data, genesis, peers, peerPort, name, apiPort, passphraseFile,
+        };
+        join.SetAction(parse => CliErrors.Run(() =>
+        {
+            var port = parse.GetValue(apiPort) ?? DefaultApiPort;
+            CheckPort(port);
+            var addresses = (parse.GetValue(peers) ?? []).SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+            var passphrase = Passphrases.FromFileOrEnvironment(parse.GetValue(passphraseFile));
+            var nodeName = parse.GetValue(name)!;
+            var (directory, publicKey) = NodeDataDirectory.InitializeJoiningNode(
+                parse.GetValue(data)!.FullName,
+                new JoinNodeOptions(parse.GetValue(genesis)!.FullName, nodeName, port, parse.GetValue(peerPort), addresses, passphrase));
+            var chain = directory.LoadGenesis().ChainId;
+            Console.WriteLine($"Initialised node '{nodeName}' in {directory.Root} to join chain {chain} through {string.Join(", ", addresses)}.");
+            Console.WriteLine($"Node public key: {publicKey}");
+            Console.WriteLine("Peers accept this node once its key is on chain as a node account. An administrator of a member organisation registers it:");
+            Console.WriteLine($"  medledger user register --node <their node's API URL> --key <their key file> --role node --org <their organisation> --name \"{nodeName}\" --public-key {publicKey}");
+            Console.WriteLine($"Then 'medledger node start --data {directory.Root}' fetches the chain from its peers, verifies it and follows it.");
+            if (passphrase is null)
+            {
+                Console.WriteLine($"No passphrase given: generated one in {directory.GeneratedPassphrasePath} (mode 0600). Move it to a secret store for production.");
+            }
+
+            return 0;
+        }));
+        return join;
     }
 
     public static async Task RunNodeAsync(NodeStartOptions options, CancellationToken cancellationToken, Func<Uri, CancellationToken, Task>? afterStart = null)

@@ -11,4 +11,5 @@ var root = new RootCommand("MedLedger: a consortium blockchain for sharing medic
 };
 MedicalCommands.Register(root);
 
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+// Ctrl-C and SIGTERM cancel the running verb; 'up' then stops its node processes, which takes more than the default 2 s.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) }).ConfigureAwait(false);

@@ -23,6 +23,15 @@ public sealed class DemoConsortiumTests : IDisposable
             Assert.Contains("demo-patient-passphrase", up.Output, StringComparison.Ordinal);
             node = up.Address.AbsoluteUri.TrimEnd('/');
 
+            // The logins file lives at the consortium's root (the web UI's tests read it), each with its home node's URL.
+            using (var logins = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(data, "demo-logins.json"))))
+            {
+                Assert.Equal(7 + 8 + 2, logins.RootElement.GetArrayLength());
+                Assert.All(logins.RootElement.EnumerateArray(), login => Assert.Equal(node, login.GetProperty("Url").GetString()));
+            }
+
+            Assert.False(File.Exists(Path.Combine(data, "node1", "demo-logins.json")));
+
             var patientPassphrase = Path.Combine(_root, "patient.pass");
             await File.WriteAllTextAsync(patientPassphrase, "demo-patient-passphrase");
             var vault = Path.Combine(_root, "p1.vault");

@@ -62,9 +62,9 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a node on a free port and waits until its API listens; fails with its output otherwise.</summary>
-    public static async Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string?>? environment = null)
+    public static async Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string?>? environment = null, IReadOnlyList<string>? extraArguments = null)
     {
-        var node = new NodeProcess(["node", "start", "--data", dataDirectory, "--api-port", "0"], environment);
+        var node = new NodeProcess(["node", "start", "--data", dataDirectory, "--api-port", "0", .. extraArguments ?? []], environment);
         try
         {
             var finished = await Task.WhenAny(node._address.Task, node._exited, Task.Delay(StartTimeout));
@@ -85,12 +85,12 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts <c>medledger up</c> in <paramref name="dataDirectory"/> on a free port and waits until it has seeded its
-    /// demo data and printed the logins (the "Ctrl-C stops" line).
+    /// Starts <c>medledger up --nodes <paramref name="nodes"/></c> in <paramref name="dataDirectory"/> on free ports and
+    /// waits until it has seeded its demo data and printed the logins (the "Ctrl-C stops" line).
     /// </summary>
-    public static async Task<NodeProcess> StartUpAsync(string dataDirectory, int demoPatients, TimeSpan timeout)
+    public static async Task<NodeProcess> StartUpAsync(string dataDirectory, int demoPatients, TimeSpan timeout, int nodes = 1)
     {
-        var node = new NodeProcess(["up", "--data", dataDirectory, "--base-port", "0", "--demo-patients", demoPatients.ToString(System.Globalization.CultureInfo.InvariantCulture)], null);
+        var node = new NodeProcess(["up", "--data", dataDirectory, "--base-port", "0", "--demo-patients", demoPatients.ToString(System.Globalization.CultureInfo.InvariantCulture), "--nodes", nodes.ToString(System.Globalization.CultureInfo.InvariantCulture)], null);
         try
         {
             var finished = await Task.WhenAny(node._ready.Task, node._exited, Task.Delay(timeout));

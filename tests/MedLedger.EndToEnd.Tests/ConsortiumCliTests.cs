@@ -1,0 +1,100 @@
+using System.Text.Json;
+using MedLedger.Node;
+
+namespace MedLedger.EndToEnd.Tests;
+
+/// <summary>
+/// The consortium verbs of the CLI as an operator uses them: <c>medledger node join</c> writes a joining node's
+/// folder and says how it is admitted; <c>medledger up</c> refuses what it cannot do with one line; and
+/// <c>medledger up --nodes 4</c> runs four node processes, seeds each organisation at its home node, writes the
+/// logins with home URLs, and stops every process on Ctrl-C.
+/// </summary>
+public sealed class ConsortiumCliTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task NodeJoin_WritesAFolderWithTheConsortiumsGenesis_AndPrintsTheKeyToAdmit()
+    {
+        // A founding node's genesis is handed to the joining operator, who gets a folder with a new key and the peers
+        // to dial, and the command an administrator runs to register the key as a node.
+        var founder = _folder.Combine("founder");
+        await NodeFolder.InitAsync(founder);
+        var joined = _folder.Combine("joined");
+
+        var result = (await MedLedgerCli.RunAsync(["node", "join", "--data", joined, "--genesis", Path.Combine(founder, "genesis.json"), "--peer", "127.0.0.1:7300,127.0.0.1:7301", "--peer-port", "7310", "--api-port", "0", "--name", "late node"])).Succeeded();
+
+        var directory = new NodeDataDirectory(joined);
+        Assert.True(directory.IsInitialized);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(founder, "genesis.json")), await File.ReadAllBytesAsync(directory.GenesisPath));
+        var settings = directory.LoadSettings();
+        Assert.Equal(["127.0.0.1:7300", "127.0.0.1:7301"], settings.Peers);
+        Assert.Equal(7310, settings.PeerPort);
+        using var key = directory.LoadNodeKey(NodeFolder.Suite, File.ReadAllText(directory.GeneratedPassphrasePath).Trim());
+        var publicKey = Convert.ToHexStringLower(key.PublicKey.Span);
+        Assert.Contains($"Node public key: {publicKey}", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"medledger user register", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--role node", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NodeJoin_WithoutAReadableGenesisOrAPeer_FailsWithOneLine()
+    {
+        // Refusals are one line each and leave no folder behind.
+        var joined = _folder.Combine("joined");
+        (await MedLedgerCli.RunAsync(["node", "join", "--data", joined, "--genesis", _folder.Combine("none.json"), "--peer", "127.0.0.1:7300", "--peer-port", "7310"])).FailedWithOneLine("Cannot read the consortium's genesis");
+        var founder = _folder.Combine("founder");
+        await NodeFolder.InitAsync(founder);
+        (await MedLedgerCli.RunAsync(["node", "join", "--data", joined, "--genesis", Path.Combine(founder, "genesis.json"), "--peer", "nowhere", "--peer-port", "7310"])).FailedWithOneLine("peer address");
+        Assert.False(Directory.Exists(joined));
+    }
+
+    [Fact]
+    public async Task Up_CannotGrowASingleNodeChain_NorTakeZeroNodes()
+    {
+        // A single-validator chain's genesis cannot gain validators: asking for four nodes is refused, not ignored.
+        var data = _folder.Combine("demo");
+        await NodeFolder.InitAsync(Path.Combine(data, "node1"));
+        (await MedLedgerCli.RunAsync(["up", "--data", data, "--nodes", "4", "--base-port", "0"])).FailedWithOneLine("single-node chain");
+        (await MedLedgerCli.RunAsync(["up", "--data", _folder.Combine("other"), "--nodes", "0"])).FailedWithOneLine("--nodes is 1..");
+        Assert.False(Directory.Exists(_folder.Combine("other")));
+    }
+
+    [Fact]
+    public async Task UpWithFourNodes_SeedsEachOrganisationAtItsHomeNode_WritesLoginsWithHomeUrls_AndStopsEveryNodeOnCtrlC()
+    {
+        // 1. Four node processes come up and are seeded.
+        var data = _folder.Combine("demo");
+        await using var up = await NodeProcess.StartUpAsync(data, demoPatients: 2, TimeSpan.FromMinutes(6), nodes: 4);
+        Assert.Contains("Seeded 7 organisations", up.Output, StringComparison.Ordinal);
+
+        // 2. demo-logins.json names each user's home node: the node whose node.json hosts their organisation.
+        var homes = Enumerable.Range(1, 4)
+            .Select(i => new NodeDataDirectory(Path.Combine(data, $"node{i}")).LoadSettings())
+            .SelectMany(s => (s.Organisations ?? []).Select(o => (Organisation: o, Url: $"http://127.0.0.1:{s.ApiPort}")))
+            .ToDictionary(p => p.Organisation, p => p.Url);
+        Assert.Equal(7, homes.Count);
+        using var logins = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(data, "demo-logins.json")));
+        Assert.All(logins.RootElement.EnumerateArray(), login => Assert.Equal(homes[login.GetProperty("Organisation").GetString()!], login.GetProperty("Url").GetString()));
+        Assert.Equal(4, homes.Values.Distinct().Count());
+
+        // 3. A doctor's keys are held at their home node (custody export works there and only there).
+        var doctor = logins.RootElement.EnumerateArray().First(l => l.GetProperty("Role").GetString() == "doctor");
+        var passphrase = _folder.Combine("staff.pass");
+        await File.WriteAllTextAsync(passphrase, doctor.GetProperty("Passphrase").GetString());
+        var home = doctor.GetProperty("Url").GetString()!;
+        (await MedLedgerCli.RunAsync(["custody", "export", "--node", home, "--username", doctor.GetProperty("Username").GetString()!, "--out", _folder.Combine("d.vault"), "--passphrase-file", passphrase])).Succeeded();
+        var elsewhere = homes.Values.First(u => u != home);
+        Assert.NotEqual(0, (await MedLedgerCli.RunAsync(["custody", "export", "--node", elsewhere, "--username", doctor.GetProperty("Username").GetString()!, "--out", _folder.Combine("e.vault"), "--passphrase-file", passphrase])).ExitCode);
+
+        // 4. Every node is at the same height, and Ctrl-C stops them all: no API answers afterwards.
+        Assert.Equal(0, await up.InterruptAsync());
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        foreach (var url in homes.Values.Distinct())
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(new Uri(url + "/health/live")));
+        }
+    }
+}
