@@ -107,7 +107,7 @@ internal static class DemoConsortium
             var nodes = NodeDataDirectory.SpreadNodes(nodeCount, Organisations, 0, 1)
                 .Select((node, i) => node with { ApiPort = apiPorts[i], PeerPort = peerPorts[i] })
                 .ToList();
-            var directories = NodeDataDirectory.InitializeConsortiumNodes(root, new ConsortiumNodesOptions(ChainId, suite.Name, null, nodes, Organisations, AdministratorSeeds(admins), Policies), TimeProvider.System);
+            var directories = NodeDataDirectory.InitializeConsortiumNodes(root, new ConsortiumNodesOptions(ChainId, suite.Name, null, nodes, Organisations, AdministratorSeeds(admins), Policies, Credit: CreditParameters.Default), TimeProvider.System);
             var homes = new Dictionary<string, NodeDataDirectory>(StringComparer.Ordinal);
             for (var i = 0; i < nodes.Count; i++)
             {

@@ -90,7 +90,7 @@ public sealed partial class NodeDataDirectory
             }
 
             accounts.AddRange(options.Administrators.Select(a => new GenesisAccount(a.Name, a.PublicKey, AccountRole.OrgAdmin, a.Organisation)));
-            var genesis = new GenesisDocument(options.ChainId, suite.Name, clock.GetUtcNow().ToUnixTimeMilliseconds(), validators, accounts, organisations, options.Policies);
+            var genesis = new GenesisDocument(options.ChainId, suite.Name, clock.GetUtcNow().ToUnixTimeMilliseconds(), validators, accounts, organisations, options.Policies, options.Credit);
             try
             {
                 genesis.Validate();
@@ -339,6 +339,7 @@ public sealed record ConsortiumNodeSeed(string Name, string Folder, int ApiPort,
 /// <param name="Administrators">The founding organisation administrators (public keys supplied by the caller).</param>
 /// <param name="Policies">The consortium policy.</param>
 /// <param name="Host">The host every node listens on, used in peer addresses and organisation endpoints.</param>
+/// <param name="Credit">The credit rules and epoch elections (docs/credit.md); null for a chain without them.</param>
 public sealed record ConsortiumNodesOptions(
     string ChainId,
     string Suite,
@@ -347,7 +348,8 @@ public sealed record ConsortiumNodesOptions(
     IReadOnlyList<OrganisationSeed> Organisations,
     IReadOnlyList<AdministratorSeed> Administrators,
     IReadOnlyList<PolicyRule> Policies,
-    string Host = "127.0.0.1");
+    string Host = "127.0.0.1",
+    CreditParameters? Credit = null);
 
 /// <summary>Choices for <see cref="NodeDataDirectory.InitializeJoiningNode"/>.</summary>
 /// <param name="GenesisPath">The consortium's genesis.json (a copy from any of its nodes).</param>

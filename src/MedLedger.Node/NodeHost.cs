@@ -251,8 +251,8 @@ public static partial class NodeHost
             return LedgerStateMachine.FromGenesis(genesis);
         }
 
-        // Check the head before serving it: the last block must decode, carry a valid certificate, and the stored
-        // state must hash to its state root. `medledger chain verify` checks every block.
+        // Check the chain before serving it: the head must decode and the stored state must hash to its state root; then
+        // every stored block is checked (StoredChainCheck). `medledger chain verify` also re-executes every block.
         Block head;
         try
         {
@@ -273,18 +273,14 @@ public static partial class NodeHost
             throw new NodeSetupException($"{exception.Message} Run 'medledger chain verify'.", exception);
         }
 
-        // The head was certified by the set in force before it, whose hash its header names (ADR 0008): the restored
-        // state's set unless the head itself changed it (an epoch boundary), else one recorded when it took effect.
-        var candidates = new List<ValidatorSet> { ledger.ValidatorSet, genesis.CreateValidatorSet(suite) };
-        candidates.AddRange(history.Load().Where(e => e.FromHeight <= head.Header.Height).Select(e => e.Validators).Reverse());
-        var validators = candidates.FirstOrDefault(set => set.ComputeHash(suite) == head.Header.ValidatorSetHash);
-        var reason = validators is null
-            ? "no known validator set has the hash its header names"
-            : validators.VerifyCommit(suite, genesis.ChainId, head.Header.Height, head.Header.ComputeHash(suite), head.Certificate);
-        if (reason is not null)
+        // Every stored block, not only the head, must be intact and certified by the set in force before it, whose hash
+        // its header names (ADR 0008): genesis's, one recorded when it took effect, or the restored state's.
+        var known = new List<ValidatorSet> { genesis.CreateValidatorSet(suite), ledger.ValidatorSet };
+        known.AddRange(history.Load().Select(e => e.Validators));
+        if (StoredChainCheck.Verify(genesis, store, known, ledger.GenesisHash) is { } fault)
         {
             ledger.Dispose();
-            throw new NodeSetupException($"The certificate of stored block {head.Header.Height} is invalid ({reason}); run 'medledger chain verify'.");
+            throw new NodeSetupException($"The stored chain is damaged at height {fault.Height}: {fault.Reason}. The node does not serve it; restore chain.db from a backup (or move it away to sync the chain from peers) and run 'medledger chain verify'.");
         }
 
         return ledger;

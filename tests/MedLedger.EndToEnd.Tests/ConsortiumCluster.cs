@@ -21,12 +21,6 @@ internal sealed class ConsortiumCluster : IAsyncDisposable
     public const string ChainId = "medledger-e2e-consortium";
     public const string Hospital = "e2e-hospital";
 
-    /// <summary>The reason the multi-process tests are skipped until the node runs the BFT engine over the peer network.</summary>
-    public const string NodeNotReady = "Needs the consortium-node branch merged: 'node start' with PeerPort > 0 running TendermintEngine over the TLS peer network, with block sync (today a folder with several validators stops with 'The single-validator engine runs only a chain whose one validator is this node').";
-
-    /// <summary>Why the tampered-blocks test is skipped: what it found when it ran against the merged consortium-node work.</summary>
-    public const string StoredBlocksNotVerified = "Found by this test with consortium-node bbb5789 merged: a node checks only its head block at start, so after one byte of block 2's certificate in chain.db was flipped it starts and serves the altered block. Needs the node to verify its stored blocks (certificates against the validator sets) at start, or re-fetch them from peers (consortium-node).";
-
     private static readonly ICryptoSuite Suite = CryptoSuites.Standard;
 
     private readonly TempFolder _folder = new();

@@ -104,7 +104,7 @@ public sealed class ConsortiumFaultTests
         await cluster.AssertSameBlocksAsync(Progress);
     }
 
-    [Fact(Skip = ConsortiumCluster.StoredBlocksNotVerified)]
+    [Fact]
     public async Task ANodeWhoseStoredBlocksWereTampered_DetectsItAtStart_AndDoesNotServeThem()
     {
         // 1. A few blocks, then node 4 stops cleanly.

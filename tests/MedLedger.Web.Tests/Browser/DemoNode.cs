@@ -63,7 +63,7 @@ public sealed class DemoNode : IAsyncLifetime, IDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        foreach (var argument in new[] { cli, "up", "--data", _data, "--base-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--demo-patients", "6" })
+        foreach (var argument in new[] { cli, "up", "--nodes", "1", "--data", _data, "--base-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--demo-patients", "6" })
         {
             info.ArgumentList.Add(argument);
         }
