@@ -194,6 +194,7 @@ public static partial class NodeHost
         builder.Services.AddSingleton<ChainIndexer>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ChainIndexer>());
         builder.Services.AddSingleton<RecordService>();
+        builder.Services.AddSingleton<RemoteRecords>();
         builder.Services.AddSingleton<CustodyService>();
         builder.Services.AddSingleton<QueryService>();
         builder.Services.AddSingleton<DeidentifiedService>();

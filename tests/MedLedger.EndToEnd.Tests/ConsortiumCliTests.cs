@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using MedLedger.Node;
 
@@ -89,12 +90,116 @@ public sealed class ConsortiumCliTests : IDisposable
         var elsewhere = homes.Values.First(u => u != home);
         Assert.NotEqual(0, (await MedLedgerCli.RunAsync(["custody", "export", "--node", elsewhere, "--username", doctor.GetProperty("Username").GetString()!, "--out", _folder.Combine("e.vault"), "--passphrase-file", passphrase])).ExitCode);
 
-        // 4. Every node is at the same height, and Ctrl-C stops them all: no API answers afterwards.
+        // 4. A record is read through another member's node: patient01 (home st-mary) granted a doctor of another
+        //    hospital read access to their general clinical data when the demo was seeded; that doctor, signed in to the
+        //    web UI at their own node, opens one of patient01's records, which only st-mary's node holds. The doctor's
+        //    node forwards the doctor's own signed read to the holder (ARCHITECTURE §10) and shows the verified record.
+        var patient = logins.RootElement.EnumerateArray().First(l => l.GetProperty("Username").GetString() == "patient01");
+        var patientHome = patient.GetProperty("Url").GetString()!;
+        var reader = await GrantedDoctorAsync(patientHome, patient.GetProperty("Passphrase").GetString()!, logins.RootElement);
+        Assert.NotEqual(patientHome, reader.Url);
+        using (var web = new WebSession(new Uri(reader.Url)))
+        {
+            await web.SignInAsync(reader.Username, reader.Passphrase);
+            var page = await web.GetAsync($"/records/{reader.RecordId}");
+            Assert.Contains("Verified: the ciphertext matches its on-chain pointer and commitment.", page, StringComparison.Ordinal);
+        }
+
+        // 5. Every node is at the same height, and Ctrl-C stops them all: no API answers afterwards.
         Assert.Equal(0, await up.InterruptAsync());
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         foreach (var url in homes.Values.Distinct())
         {
             await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(new Uri(url + "/health/live")));
+        }
+    }
+
+    // The doctor of another node whom patient01 granted read access in the seed, with one of patient01's laboratory
+    // records (general clinical content, the grant's scope). Found through the API with patient01's own key.
+    private static async Task<(string Username, string Passphrase, string Url, string RecordId)> GrantedDoctorAsync(string patientHome, string patientPassphrase, JsonElement logins)
+    {
+        var suite = Crypto.CryptoSuites.Standard;
+        using var anonymous = new HttpClient { BaseAddress = new Uri(patientHome + "/") };
+        var export = await anonymous.PostAsJsonAsync("api/v1/custody/export", new Client.VaultExportRequest("patient01", patientPassphrase));
+        export.EnsureSuccessStatusCode();
+        var vault = (await export.Content.ReadFromJsonAsync<Client.VaultExportResponse>())!;
+        using var key = Crypto.KeyVault.Open(suite, Convert.FromBase64String(vault.Vault), patientPassphrase)[0];
+        using var client = Client.MedLedgerUserClient.Create(new Uri(patientHome), suite, key);
+        var pseudonym = suite.Hash(key.PublicKey.Span);
+        var grants = await client.ListGrantsAsync(pseudonym);
+        var grantee = grants.Grants.Select(g => g.Actor).First();
+        var records = await client.ListPatientRecordsAsync([pseudonym]);
+        var record = records.Records.FirstOrDefault(r => r.Category == "laboratory")
+            ?? throw new Xunit.Sdk.XunitException($"patient01 has no laboratory record: {string.Join("; ", records.Records.Select(r => r.Category))}");
+        foreach (var login in logins.EnumerateArray().Where(l => l.GetProperty("Role").GetString() == "doctor"))
+        {
+            using var probe = new HttpClient { BaseAddress = new Uri(login.GetProperty("Url").GetString()! + "/") };
+            var user = login.GetProperty("Username").GetString()!;
+            var exported = await probe.PostAsJsonAsync("api/v1/custody/export", new Client.VaultExportRequest(user, login.GetProperty("Passphrase").GetString()!));
+            exported.EnsureSuccessStatusCode();
+            var doctorVault = (await exported.Content.ReadFromJsonAsync<Client.VaultExportResponse>())!;
+            using var doctorKey = Crypto.KeyVault.Open(suite, Convert.FromBase64String(doctorVault.Vault), login.GetProperty("Passphrase").GetString()!)[0];
+            if (grantee.Contains(suite.Hash(doctorKey.PublicKey.Span).ToString(), StringComparison.Ordinal))
+            {
+                return (user, login.GetProperty("Passphrase").GetString()!, login.GetProperty("Url").GetString()!, record.RecordId);
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"no demo doctor is the grantee {grantee}");
+    }
+
+    /// <summary>
+    /// A browser-less web session: the session and antiforgery cookies are kept by hand, because the session cookie is
+    /// Secure (browsers treat 127.0.0.1 as a secure context; HttpClient's cookie container does not).
+    /// </summary>
+    private sealed class WebSession(Uri node) : IDisposable
+    {
+        private readonly HttpClient _http = new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = node, Timeout = TimeSpan.FromSeconds(60) };
+        private readonly Dictionary<string, string> _cookies = new(StringComparer.Ordinal);
+
+        public async Task SignInAsync(string username, string passphrase)
+        {
+            var form = await GetAsync("/signin");
+            var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+            Assert.NotEmpty(token);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/signin")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = username, ["passphrase"] = passphrase, ["__RequestVerificationToken"] = token }),
+            };
+            using var response = await SendAsync(request);
+            Assert.True(response.StatusCode is System.Net.HttpStatusCode.Redirect or System.Net.HttpStatusCode.Found or System.Net.HttpStatusCode.SeeOther, $"sign-in answered {response.StatusCode}");
+            Assert.DoesNotContain("/signin", response.Headers.Location?.OriginalString ?? string.Empty, StringComparison.Ordinal);
+        }
+
+        public async Task<string> GetAsync(string path)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            using var response = await SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {response.StatusCode}: {body}");
+            return body;
+        }
+
+        public void Dispose() => _http.Dispose();
+
+        private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request)
+        {
+            if (_cookies.Count > 0)
+            {
+                request.Headers.Add("Cookie", string.Join("; ", _cookies.Select(c => $"{c.Key}={c.Value}")));
+            }
+
+            var response = await _http.SendAsync(request);
+            if (response.Headers.TryGetValues("Set-Cookie", out var cookies))
+            {
+                foreach (var cookie in cookies)
+                {
+                    var pair = cookie.Split(';', 2)[0].Split('=', 2);
+                    _cookies[pair[0]] = pair[1];
+                }
+            }
+
+            return response;
         }
     }
 }

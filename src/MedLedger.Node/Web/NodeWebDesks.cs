@@ -33,9 +33,11 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
     private readonly WebCallers _callers;
     private readonly NodeIdentity _identity;
     private readonly TimeProvider _clock;
+    private readonly RemoteRecords _remote;
 
-    public NodeWebDesks(LedgerStateMachine ledger, LedgerService ledgerService, RecordService records, QueryService queries, CustodyService custody, IRecordStore store, WebCallers callers, NodeIdentity identity, TimeProvider clock)
+    public NodeWebDesks(LedgerStateMachine ledger, LedgerService ledgerService, RecordService records, QueryService queries, CustodyService custody, IRecordStore store, WebCallers callers, NodeIdentity identity, TimeProvider clock, RemoteRecords remote)
     {
+        _remote = remote;
         _ledger = ledger;
         _ledgerService = ledgerService;
         _records = records;
@@ -114,6 +116,12 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
         // with the reader's key like any client, which also checks the commitment (SPEC F21).
         var purpose = caller.Account.Role == AccountRole.Patient ? AccessPurpose.None : AccessPurpose.Treatment;
         var content = await _records.ReadAsync(caller, id, purpose, cancellationToken).ConfigureAwait(false);
+        if (content.Status == StatusCodes.Status421MisdirectedRequest)
+        {
+            // Held by another member's node: forward the user's own signed read there (ARCHITECTURE §10).
+            content = await _remote.FetchAsync(key, id, purpose, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!content.IsSuccess)
         {
             return Map<RecordView>(content);
