@@ -373,6 +373,19 @@ public sealed partial class ConsensusDriver
         Invariant.Check(commit.Height == _ledger.Height + 1, "the decided height is the next one");
         var cached = _blocks.GetValueOrDefault(commit.BlockHash);
         Invariant.Check(cached is not null, "the driver holds every block the engine decides");
+        if (cached.Prepared is null && cached.Valid is null)
+        {
+            // Decided without this node having executed it (block sync, or a quorum that formed before its own check):
+            // the engine has verified a commit certificate of more than two thirds of the voting power, and those
+            // validators executed the block, signature checks included. Under the BFT assumption that settles the
+            // transactions' signatures, so execution skips them (signature checks bound catch-up, ADR 0008); it still
+            // checks everything else, and `medledger chain verify` re-checks every signature.
+            foreach (var transaction in cached.Transactions)
+            {
+                _ledger.VerifiedSignatures.Add(transaction.ComputeId(_ledger.Suite));
+            }
+        }
+
         var prepared = Validate(commit.BlockHash)
             ?? throw new InvariantViolationException($"more than two thirds of the validators certified block {commit.Height} ({commit.BlockHash.ToShortString()}), which does not execute");
         var block = new Block(cached.Header, cached.Transactions, commit.Certificate);

@@ -256,11 +256,6 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
     private MessageVerdict OnBlocks(PeerMessage message)
     {
         var (blocks, more) = PeerProtocol.DecodeBlocksResponse(message.Payload.Span, _suite);
-        if (blocks.Count > 0 && blocks[^1].Header.Height > _ledger.Height)
-        {
-            PreverifySignatures(blocks);
-        }
-
         _driver.BlocksArrived(blocks, more, message.Peer);
         return MessageVerdict.Accept;
     }
@@ -269,26 +264,6 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
     {
         _driver.PeerHeightArrived(message.Peer, PeerProtocol.DecodeStatus(message.Payload.Span));
         return MessageVerdict.Accept;
-    }
-
-    /// <summary>
-    /// Checks the fetched transactions against committed state on all cores, as mempool admission does, while the driver
-    /// still executes the previous batch: every signature that verifies (the sender's and any embedded one) lands in the
-    /// ledger's verified-signature cache, so execution then skips it. Signature checks bound catch-up speed, and execution
-    /// is serial; this moves them off the serial path. A transaction that depends on state earlier in the batch (a sender
-    /// registered there) fails here and is simply verified at execution.
-    /// </summary>
-    private void PreverifySignatures(IReadOnlyList<Block> blocks)
-    {
-        var transactions = blocks.SelectMany(b => b.Transactions).ToArray();
-        Parallel.For(0, transactions.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
-        {
-            var id = transactions[i].ComputeId(_suite);
-            if (!_ledger.VerifiedSignatures.Contains(id))
-            {
-                _ledger.CheckTransaction(transactions[i], id);
-            }
-        });
     }
 
     /// <summary>
