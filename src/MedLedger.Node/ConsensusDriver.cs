@@ -48,6 +48,7 @@ public sealed partial class ConsensusDriver
     private readonly LinkedList<ConsensusEvidence> _evidence = new();
     private long _cacheSequence;
     private CommitCertificate? _lastCertificate;
+    private int _gapRetryScheduled;
     private int _availableSignalled;
     private Hash _lockedBlock;
     private Hash? _syncPeer;
@@ -270,7 +271,14 @@ public sealed partial class ConsensusDriver
         }
         else
         {
-            var candidates = _mempool.Reap(Limits.MaxTransactionsPerBlock, Limits.MaxBlockBytes);
+            var candidates = _mempool.Reap(Limits.MaxTransactionsPerBlock, Limits.MaxBlockBytes, sender => _ledger.GetAccount(sender)?.Nonce ?? 0);
+            if (candidates.Count < Math.Min(_mempool.Count, Limits.MaxTransactionsPerBlock))
+            {
+                // Some sender's series waits at a gap for its missing nonce (Mempool.GapGrace): look again once the grace
+                // is over, or an idle chain would leave them waiting for the next submission.
+                RetryAfterGapGrace();
+            }
+
             // On a chain with credit rules the proposal opens with the previous block's certificate (the commit report,
             // docs/credit.md), which rewards the validators that signed it; the ledger ignores it on other chains.
             var proposal = _ledger.PrepareBlock(_clock.GetUtcNow().ToUnixTimeMilliseconds(), _nodeId, candidates, lastCommit: LastCertificate());
@@ -632,6 +640,21 @@ public sealed partial class ConsensusDriver
         }
 
         LogDropped(ids.Count);
+    }
+
+    private void RetryAfterGapGrace()
+    {
+        if (Interlocked.Exchange(ref _gapRetryScheduled, 1) == 0)
+        {
+            _ = RetryAsync();
+        }
+
+        async Task RetryAsync()
+        {
+            await Task.Delay(Mempool.GapGrace, _clock).ConfigureAwait(false);
+            Volatile.Write(ref _gapRetryScheduled, 0);
+            NotifyTransactionsAvailable();
+        }
     }
 
     private async Task FireAsync(TimeSpan delay, ConsensusInput input)

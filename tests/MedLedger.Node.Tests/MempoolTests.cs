@@ -185,6 +185,47 @@ public sealed class MempoolTests
         Assert.Equal(8_000, removed.Count);
     }
 
+    [Fact]
+    public void Reap_WithCommittedNonces_WaitsAtAYoungGap_ThenPassesItWhenTheNonceArrivesOrTheGraceEnds()
+    {
+        // Alice's last committed nonce is 1. Nonce 3 arrives first (its nonce 2 is still on its way, e.g. overtaken in
+        // gossip): reaping holds Alice back — a block with 3 would turn the late 2 into a replay — but not Bob. When 2
+        // arrives both go, in order. A gap that is older than the grace is a real one and is passed.
+        var clock = new ManualClock();
+        var mempool = new Mempool(clock);
+        var committed = new Dictionary<Hash, ulong> { [Alice] = 1, [Bob] = 0 };
+        var three = Make(Alice, 3);
+        var bob = Make(Bob, 1);
+        mempool.TryAdd(three, Id(three));
+        mempool.TryAdd(bob, Id(bob));
+
+        Assert.Equal([bob], mempool.Reap(10, 1 << 20, s => committed[s]));
+        Assert.Equal([three, bob], mempool.Reap(10, 1 << 20)); // without committed nonces: arrival order, no waiting
+
+        var two = Make(Alice, 2);
+        mempool.TryAdd(two, Id(two));
+        Assert.Equal([two, bob, three], mempool.Reap(10, 1 << 20, s => committed[s]));
+
+        mempool.Remove([Id(two), Id(three), Id(bob)]);
+        committed[Alice] = 3;
+        var five = Make(Alice, 5);
+        mempool.TryAdd(five, Id(five));
+        Assert.Empty(mempool.Reap(10, 1 << 20, s => committed[s]));
+        clock.Advance(Mempool.GapGrace);
+        Assert.Equal([five], mempool.Reap(10, 1 << 20, s => committed[s]));
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks = 1_000_000;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
+    }
+
     private static Transaction Make(Hash sender, ulong nonce, byte payloadByte = 0) =>
         Transaction.FromParts("chain", TransactionType.CommitmentAnchor, sender, nonce, 1_000, Enumerable.Repeat(payloadByte, Hash.Size).ToArray(), new byte[64]);
 
