@@ -181,6 +181,9 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
     {
         var page = await SignInAsync("admin.riverside-clinic");
         await Expect(page.GetByText("Validator role")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-field=node-role]")).ToHaveTextAsync(new Regex("^(validator|verifier)$"));
+        await Expect(page.Locator("[data-field=peers]")).ToHaveTextAsync("—");
+        await Expect(page.Locator("[data-field=credit]")).ToContainTextAsync("not scored");
 
         // 1. Register a doctor; the new account is on chain and listed as active.
         await page.GetByLabel("Full name").FillAsync("Dr Web Test");
@@ -220,7 +223,9 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
         var context = await node.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, AcceptDownloads = true });
         var page = await SignInAsync("researcher.tanaka", context);
         Assert.EndsWith("/explorer", page.Url, StringComparison.Ordinal);
-        await Expect(page.Locator("table.validators")).ToContainTextAsync("not yet scored");
+        // The demo chain keeps no credit: every validator is listed with its role and power, "not scored".
+        await Expect(page.Locator("table.validators")).ToContainTextAsync("not scored");
+        await Expect(page.Locator("table.validators td[data-label=Role]").First).ToHaveTextAsync("validator");
         await ShotAsync(page, "explorer-phone");
         await page.Locator("table.blocks tbody a").First.ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { NameRegex = BlockHeading() })).ToBeVisibleAsync();
