@@ -45,6 +45,10 @@ internal sealed class FakeServices : ISignIn, IPatientPortal, IRecordViewer, IDo
 
     public Task<WebResult<WebFile>> ExportAccessLogAsync(WebSession session, CancellationToken cancellationToken) => ExportRecordsAsync(session, cancellationToken);
 
+    public Task<WebResult<EmergencyContactsView>> EmergencyContactsAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, new EmergencyContactsView([], 0, null, 5, 2));
+
+    public Task<WebResult<string>> SetEmergencyContactsAsync(WebSession session, EmergencyContactsRequest request, CancellationToken cancellationToken) => Ok(session, string.Empty);
+
     public Task<WebResult<RecordView>> ReadAsync(WebSession session, string recordId, CancellationToken cancellationToken)
     {
         LastRecordId = recordId;

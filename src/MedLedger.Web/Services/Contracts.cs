@@ -72,6 +72,15 @@ public sealed record GrantRow(string GrantId, string ActorKind, string Actor, st
 /// <summary>A grant the patient asks for (SPEC F17): to a user (by username), an organisation or a role.</summary>
 public sealed record GrantRequest(string ActorKind, string Actor, string Purpose, IReadOnlyList<string> Tiers, IReadOnlyList<string> Categories, bool AllowAppend, int Days);
 
+/// <summary>One emergency contact as shown: the user's id, and the name or username this node knows for it.</summary>
+public sealed record EmergencyContactRow(string UserId, string Label, string Role, bool Active);
+
+/// <summary>The emergency contacts of the patient's home pseudonym: who, how many must approve, since which block.</summary>
+public sealed record EmergencyContactsView(IReadOnlyList<EmergencyContactRow> Contacts, int Threshold, ulong? SetHeight, int MaxContacts, int DefaultThreshold);
+
+/// <summary>New emergency contacts (usernames at this node or user ids, blanks ignored) and the approvals needed.</summary>
+public sealed record EmergencyContactsRequest(IReadOnlyList<string> Contacts, int Threshold);
+
 /// <summary>One access-log entry as shown (ids, never content).</summary>
 public sealed record AccessRow(DateTimeOffset Time, string ActorKeyId, string ActorLabel, string ActorRole, string Organisation, string Patient, string? RecordId, string Action, string Purpose, string Outcome, string Reason, ulong Height);
 

@@ -51,6 +51,7 @@ public sealed partial class AccessibilityTests(DemoNode node, ITestOutputHelper 
                     await Check(record!);
                     await Check("/patient/grants");
                     await Check("/patient/access");
+                    await Check("/patient/emergency");
                     break;
                 case "dr.silva":
                     await Check("/doctor");
