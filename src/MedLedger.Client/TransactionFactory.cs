@@ -229,6 +229,14 @@ public sealed class TransactionFactory
     public Transaction RevokeConsent(Hash grantId) =>
         Create(TransactionType.ConsentRevoke, new ConsentRevokePayload(grantId).Encode());
 
+    /// <summary>
+    /// Names (or replaces) a patient pseudonym's emergency contacts — user ids of registered users, at most
+    /// <see cref="EmergencyContacts.MaxContacts"/> — and how many of them must approve an emergency access (SPEC F24).
+    /// An empty list with threshold 0 clears them.
+    /// </summary>
+    public Transaction SetEmergencyContacts(Hash patient, IReadOnlyList<Hash> contacts, byte threshold) =>
+        Create(TransactionType.EmergencyContactsSet, new EmergencyContactsPayload(patient, contacts, threshold).Encode());
+
     /// <summary>Erases a record of the patient's (SPEC F23).</summary>
     public Transaction EraseRecord(Hash recordId) =>
         Create(TransactionType.RecordErase, new RecordErasePayload(recordId).Encode());

@@ -236,6 +236,9 @@ public static class StateKeys
     /// <summary>Key of a punished offence: <c>"offence/" ‖ offence id</c> (credit chains only).</summary>
     public static byte[] Offence(Hash offenceId) => Prefixed("offence/"u8, offenceId);
 
+    /// <summary>Key of a patient pseudonym's emergency contacts: <c>"emerg/" ‖ patient user id</c>.</summary>
+    public static byte[] EmergencyContacts(Hash patientUserId) => Prefixed("emerg/"u8, patientUserId);
+
     /// <summary>Key of the genesis hash.</summary>
     public static byte[] GenesisHash() => "chain/genesis"u8.ToArray();
 

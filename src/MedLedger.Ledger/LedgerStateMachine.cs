@@ -304,6 +304,7 @@ public sealed partial class LedgerStateMachine : IDisposable
                 TransactionType.AccessLog => ExecuteAccessLog(transactionState, sender!, AccessLogPayload.Decode(transaction.Payload.Span), time),
                 TransactionType.RecordErase => ExecuteRecordErase(transactionState, sender!, transaction.Sender, RecordErasePayload.Decode(transaction.Payload.Span), height),
                 TransactionType.DoubleVoteEvidence => ExecuteDoubleVoteEvidence(transactionState, sender!, DoubleVoteEvidencePayload.Decode(transaction.Payload.Span), height),
+                TransactionType.EmergencyContactsSet => ExecuteEmergencyContactsSet(transactionState, sender!, transaction.Sender, EmergencyContactsPayload.Decode(transaction.Payload.Span), height),
                 _ => TransactionResult.Reject(TransactionRejection.UnknownType, $"type {(ushort)transaction.Type} is unknown"),
             };
         }

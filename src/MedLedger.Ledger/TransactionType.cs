@@ -50,6 +50,9 @@ public enum TransactionType : ushort
 
     /// <summary>A node reports two conflicting signed votes of one validator, which cuts its credit (SPEC F8; credit chains only).</summary>
     DoubleVoteEvidence = 14,
+
+    /// <summary>A patient names (or replaces, or clears) the emergency contacts of one pseudonym and their threshold (SPEC F24).</summary>
+    EmergencyContactsSet = 15,
 }
 
 /// <summary>What an account may do. Values are part of the state encoding; add new values, never renumber.</summary>

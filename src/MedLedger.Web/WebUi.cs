@@ -181,6 +181,22 @@ public static class WebUi
         ui.MapPost("/patient/grants/{grantId}/revoke", (HttpContext context, string grantId, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => SignedForm(context, sessions, antiforgery, async (session, _) =>
             After(context, antiforgery, session, await portal.RevokeGrantAsync(session, grantId, context.RequestAborted).ConfigureAwait(false), "/patient/grants")));
 
+        ui.MapGet("/patient/emergency", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => Signed(context, sessions, async session =>
+        {
+            var contacts = await portal.EmergencyContactsAsync(session, context.RequestAborted).ConfigureAwait(false);
+            return contacts.IsOk
+                ? Render<EmergencyContactsPage>(context, antiforgery, session, "Emergency contacts", new() { ["View"] = contacts.Value })
+                : Failure(context, antiforgery, session, contacts);
+        }));
+
+        ui.MapPost("/patient/emergency", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => SignedForm(context, sessions, antiforgery, async (session, form) =>
+        {
+            _ = int.TryParse(form["threshold"], NumberStyles.None, CultureInfo.InvariantCulture, out var threshold);
+            var contacts = form["contact"].OfType<string>().Select(c => c.Trim()).Where(c => c.Length > 0).ToList();
+            var result = await portal.SetEmergencyContactsAsync(session, new EmergencyContactsRequest(contacts, threshold), context.RequestAborted).ConfigureAwait(false);
+            return After(context, antiforgery, session, result, "/patient/emergency");
+        }));
+
         ui.MapGet("/patient/access", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => Signed(context, sessions, async session =>
         {
             var entries = await portal.WhoViewedAsync(session, context.RequestAborted).ConfigureAwait(false);

@@ -28,6 +28,7 @@ public sealed class EnumStabilityTests
             ["RecordErase"] = 12,
             ["CommitReport"] = 13,
             ["DoubleVoteEvidence"] = 14,
+            ["EmergencyContactsSet"] = 15,
         });
     }
 

@@ -27,7 +27,7 @@ internal sealed class FakeServices : ISignIn, IPatientPortal, IRecordViewer, IDo
         }
 
         LastCredential = new TrackedCredential();
-        var role = username.StartsWith("dr.", StringComparison.Ordinal) ? WebRole.Doctor : WebRole.Patient;
+        var role = username.StartsWith("dr.", StringComparison.Ordinal) ? WebRole.Doctor : username.StartsWith("admin.", StringComparison.Ordinal) ? WebRole.OrgAdmin : WebRole.Patient;
         return Task.FromResult(new SignInOutcome(new WebUser(username, new string('c', 64), role, role.ToString(), "st-mary", username), LastCredential, null));
     }
 
@@ -44,6 +44,10 @@ internal sealed class FakeServices : ISignIn, IPatientPortal, IRecordViewer, IDo
     public Task<WebResult<WebFile>> ExportRecordsAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, new WebFile("x.json", "application/fhir+json", [(byte)'{', (byte)'}']));
 
     public Task<WebResult<WebFile>> ExportAccessLogAsync(WebSession session, CancellationToken cancellationToken) => ExportRecordsAsync(session, cancellationToken);
+
+    public Task<WebResult<EmergencyContactsView>> EmergencyContactsAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, new EmergencyContactsView([], 0, null, 5, 2));
+
+    public Task<WebResult<string>> SetEmergencyContactsAsync(WebSession session, EmergencyContactsRequest request, CancellationToken cancellationToken) => Ok(session, string.Empty);
 
     public Task<WebResult<RecordView>> ReadAsync(WebSession session, string recordId, CancellationToken cancellationToken)
     {
@@ -79,9 +83,13 @@ internal sealed class FakeServices : ISignIn, IPatientPortal, IRecordViewer, IDo
 
     public Task<WebResult<string>> VoteAsync(WebSession session, string proposalId, CancellationToken cancellationToken) => Ok(session, string.Empty);
 
-    public Task<WebResult<NodeStatusView>> StatusAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, new NodeStatusView("c", "standard", "n", new string('d', 64), 1, new string('e', 64), DateTimeOffset.UnixEpoch, 0, true, 1, "1"));
+    public NodeStatusView Status { get; set; } = new("c", "standard", "n", new string('d', 64), 1, new string('e', 64), DateTimeOffset.UnixEpoch, 0, true, 1, "1", "validator");
 
-    public Task<WebResult<IReadOnlyList<ValidatorRow>>> ValidatorsAsync(WebSession session, CancellationToken cancellationToken) => Ok<IReadOnlyList<ValidatorRow>>(session, []);
+    public IReadOnlyList<ValidatorRow> Validators { get; set; } = [];
+
+    public Task<WebResult<NodeStatusView>> StatusAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, Status);
+
+    public Task<WebResult<IReadOnlyList<ValidatorRow>>> ValidatorsAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, Validators);
 
     public Task<WebResult<IReadOnlyList<BlockRow>>> BlocksAsync(WebSession session, ulong? below, int count, CancellationToken cancellationToken) => Ok<IReadOnlyList<BlockRow>>(session, []);
 

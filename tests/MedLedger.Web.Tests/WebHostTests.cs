@@ -171,6 +171,54 @@ public sealed partial class WebHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Explorer_ListsValidatorsAndNodes_WithRoleOrganisationPowerAndCredit()
+    {
+        // The explorer shows each node's role, power and credit as the service reports them, a jailed node as such,
+        // and a key without a credit record as "no credit record" (credit chain), never a made-up number.
+        _services.Status = _services.Status with { NodeRole = "verifier", Credit = new CreditView(1234, false, 5, 6, 1, 3, 0), Epoch = new EpochView(7, 701, 800) };
+        _services.Validators =
+        [
+            new ValidatorRow(new string('1', 64), "node-a", "st-mary", "validator", 333, 1500, false),
+            new ValidatorRow(new string('2', 64), "node-b", "riverside", "verifier", 0, 20, true),
+            new ValidatorRow(new string('3', 64), "genesis-x", string.Empty, "validator", 1, null, false),
+        ];
+        using var client = Client(out _);
+        var id = await SignInAsync(client, "dr.novak");
+        using var response = await client.SendAsync(WithSession(HttpMethod.Get, "/explorer", id));
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var rows = ValidatorRows().Matches(html).Select(m => TagText().Replace(m.Value, " ")).ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.Matches(@"node-a\s+st-mary\s+validator\s+333\s+1500\s", rows[0]);
+        Assert.Matches(@"node-b\s+riverside\s+verifier\s+0\s+20 \(jailed\)", rows[1]);
+        Assert.Matches(@"genesis-x\s+—\s+validator\s+1\s+no credit record", rows[2]);
+        Assert.Contains("data-field=\"credit\">1234</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"epoch\">7 (from block 701)</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"node-role\">verifier</dd>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("keeps no credit", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminNodeStatus_ShowsRoleCreditEpoch_AndPeersAsDashUntilReported()
+    {
+        // 1. A chain without credit: the role, "not scored" and a dash for epoch and peers (no number is invented).
+        using var client = Client(out _);
+        var id = await SignInAsync(client, "admin.st-mary");
+        var html = WebUtility.HtmlDecode(await (await client.SendAsync(WithSession(HttpMethod.Get, "/admin", id))).Content.ReadAsStringAsync());
+        Assert.Contains("data-field=\"node-role\">validator</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"peers\">—</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"epoch\">—</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("this chain keeps no credit", html, StringComparison.Ordinal);
+
+        // 2. With credit and a peer count: the numbers, and a jailed node says so.
+        _services.Status = _services.Status with { Credit = new CreditView(40, true, 0, 0, 9, 0, 1), Epoch = new EpochView(2, 21, 30), ConnectedPeers = 3 };
+        html = WebUtility.HtmlDecode(await (await client.SendAsync(WithSession(HttpMethod.Get, "/admin", id))).Content.ReadAsStringAsync());
+        Assert.Contains("data-field=\"credit\">40 (jailed)</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"peers\">3</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("at the end of block 30", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stylesheet_IsServedFromTheAssembly()
     {
         using var client = Client(out _);
@@ -218,6 +266,12 @@ public sealed partial class WebHostTests : IAsyncLifetime
 
         return new FormUrlEncodedContent(pairs);
     }
+
+    [GeneratedRegex("<tr>\\s*<td data-label=\"Name\">.*?</tr>", RegexOptions.Singleline)]
+    private static partial Regex ValidatorRows();
+
+    [GeneratedRegex("<[^>]+>")]
+    private static partial Regex TagText();
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"(?<token>[^\"]+)\"")]
     private static partial Regex TokenField();

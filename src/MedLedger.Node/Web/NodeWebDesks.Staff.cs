@@ -412,7 +412,24 @@ public sealed partial class NodeWebDesks
         }
 
         var s = _ledgerService.GetStatus();
-        return Task.FromResult(WebResult.Ok(new NodeStatusView(s.ChainId, s.Suite, s.NodeName, s.NodeId, s.Height, s.LatestBlockHash, s.LatestBlockTime, s.MempoolSize, s.IsValidator, s.Validators, s.Version)));
+        var epoch = _ledger.Credit is null ? null : _ledger.CurrentEpoch;
+        var credit = _ledger.Credit is null ? null : _ledger.GetCredit(_identity.KeyId);
+        return Task.FromResult(WebResult.Ok(new NodeStatusView(
+            s.ChainId,
+            s.Suite,
+            s.NodeName,
+            s.NodeId,
+            s.Height,
+            s.LatestBlockHash,
+            s.LatestBlockTime,
+            s.MempoolSize,
+            s.IsValidator,
+            s.Validators,
+            s.Version,
+            RoleName(_ledger.NodeRoleOf(_identity.KeyId)),
+            credit is null ? null : CreditViewOf(credit, epoch),
+            epoch is null ? null : new EpochView(epoch.Epoch, epoch.StartHeight, epoch.NextElectionHeight),
+            ConnectedPeers: null)));
     }
 
     public Task<WebResult<IReadOnlyList<ValidatorRow>>> ValidatorsAsync(WebSession session, CancellationToken cancellationToken)
@@ -422,9 +439,41 @@ public sealed partial class NodeWebDesks
             return Task.FromResult(WebResult.Fail<IReadOnlyList<ValidatorRow>>(WebOutcome.Denied, "Sign in to see the explorer."));
         }
 
-        // Credit scores come with the credit module (another branch); until then the status has none to show.
-        return Task.FromResult(WebResult.Ok<IReadOnlyList<ValidatorRow>>(_ledger.ValidatorSet.Validators.Select(v => new ValidatorRow(v.KeyId.ToString(), v.Name, (long)v.Power, null)).ToList()));
+        // The set of the next block, by power, then every other node with a credit record (verifiers and auditors),
+        // by score: the explorer shows who decides and who could be elected next (SPEC F8, docs/credit.md).
+        var set = _ledger.ValidatorSet;
+        var scored = _ledger.Credit is null ? [] : _ledger.GetCredits();
+        var credits = scored.ToDictionary(c => c.KeyId, c => c.Credit);
+        var epoch = _ledger.Credit is null ? null : _ledger.CurrentEpoch;
+        var rows = set.Validators
+            .OrderByDescending(v => v.Power).ThenBy(v => v.KeyId.ToString(), StringComparer.Ordinal)
+            .Select(v => Node(v.KeyId, v.Name, (long)Math.Min(v.Power, long.MaxValue)))
+            .ToList();
+        rows.AddRange(scored
+            .Where(c => set.Find(c.KeyId) is null)
+            .OrderByDescending(c => c.Credit.Score).ThenBy(c => c.KeyId.ToString(), StringComparer.Ordinal)
+            .Select(c => Node(c.KeyId, _ledger.GetAccount(c.KeyId)?.Name ?? string.Empty, 0)));
+        return Task.FromResult(WebResult.Ok<IReadOnlyList<ValidatorRow>>(rows));
+
+        ValidatorRow Node(Hash keyId, string name, long power)
+        {
+            var credit = credits.GetValueOrDefault(keyId);
+            var organisation = credit?.Organisation ?? _ledger.GetAccount(keyId)?.Organisation ?? string.Empty;
+            var jailed = credit is not null && epoch is not null && credit.IsJailedFor(epoch.Epoch);
+            return new ValidatorRow(keyId.ToString(), name.Length > 0 ? name : keyId.ToShortString(), organisation, RoleName(_ledger.NodeRoleOf(keyId)), power, credit?.Score, jailed);
+        }
     }
+
+    private static CreditView CreditViewOf(CreditRecord credit, EpochState? epoch) =>
+        new(credit.Score, epoch is not null && credit.IsJailedFor(epoch.Epoch), credit.ProposedBlocks, credit.SignedCommits, credit.MissedCommits, credit.DataRecords, credit.Offences);
+
+    private static string RoleName(NodeRole role) => role switch
+    {
+        NodeRole.Validator => "validator",
+        NodeRole.Verifier => "verifier",
+        NodeRole.Auditor => "auditor",
+        _ => "none",
+    };
 
     public Task<WebResult<IReadOnlyList<BlockRow>>> BlocksAsync(WebSession session, ulong? below, int count, CancellationToken cancellationToken)
     {

@@ -84,6 +84,38 @@ public static class AccessChart
         return svg.ToString();
     }
 
+    /// <summary>
+    /// The chart's numbers as an HTML table (the text alternative for people who cannot see the bars, and for anyone
+    /// who wants the exact counts): one row per period, one column per series as folded for the chart, and a total.
+    /// </summary>
+    public static string RenderTable(AccessVolume volume, string caption)
+    {
+        ArgumentNullException.ThrowIfNull(volume);
+        var c = CultureInfo.InvariantCulture;
+        var series = Fold(volume.Series, volume.Buckets.Count);
+        var html = new StringBuilder();
+        html.Append("<table class=\"chart-data\"><caption>").Append(Escape(caption)).Append("</caption><thead><tr><th scope=\"col\">Period starting (UTC)</th>");
+        foreach (var one in series)
+        {
+            html.Append("<th scope=\"col\">").Append(Escape(one.Label)).Append("</th>");
+        }
+
+        html.Append("<th scope=\"col\">Total</th></tr></thead><tbody>");
+        for (var i = 0; i < volume.Buckets.Count; i++)
+        {
+            html.Append("<tr><th scope=\"row\">").Append(Escape(volume.Buckets[i].ToString(volume.BucketSize >= TimeSpan.FromDays(1) ? "yyyy-MM-dd" : "yyyy-MM-dd HH:mm", c))).Append("</th>");
+            foreach (var one in series)
+            {
+                html.Append(c, $"<td>{one.Counts[i]}</td>");
+            }
+
+            html.Append(c, $"<td>{series.Sum(one => one.Counts[i])}</td></tr>");
+        }
+
+        html.Append("</tbody></table>");
+        return html.ToString();
+    }
+
     /// <summary>The largest series stay; the rest fold into "other" so the colours stay distinguishable.</summary>
     internal static List<VolumeSeries> Fold(IReadOnlyList<VolumeSeries> series, int buckets)
     {

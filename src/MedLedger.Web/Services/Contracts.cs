@@ -72,6 +72,15 @@ public sealed record GrantRow(string GrantId, string ActorKind, string Actor, st
 /// <summary>A grant the patient asks for (SPEC F17): to a user (by username), an organisation or a role.</summary>
 public sealed record GrantRequest(string ActorKind, string Actor, string Purpose, IReadOnlyList<string> Tiers, IReadOnlyList<string> Categories, bool AllowAppend, int Days);
 
+/// <summary>One emergency contact as shown: the user's id, and the name or username this node knows for it.</summary>
+public sealed record EmergencyContactRow(string UserId, string Label, string Role, bool Active);
+
+/// <summary>The emergency contacts of the patient's home pseudonym: who, how many must approve, since which block.</summary>
+public sealed record EmergencyContactsView(IReadOnlyList<EmergencyContactRow> Contacts, int Threshold, ulong? SetHeight, int MaxContacts, int DefaultThreshold);
+
+/// <summary>New emergency contacts (usernames at this node or user ids, blanks ignored) and the approvals needed.</summary>
+public sealed record EmergencyContactsRequest(IReadOnlyList<string> Contacts, int Threshold);
+
 /// <summary>One access-log entry as shown (ids, never content).</summary>
 public sealed record AccessRow(DateTimeOffset Time, string ActorKeyId, string ActorLabel, string ActorRole, string Organisation, string Patient, string? RecordId, string Action, string Purpose, string Outcome, string Reason, ulong Height);
 
@@ -108,11 +117,31 @@ public sealed record StaffRequest(string Username, string Name, string Role, str
 /// <summary>A pending admission/removal proposal.</summary>
 public sealed record ProposalRow(string ProposalId, string Kind, string Organisation, string Name, int Votes, int Needed, bool VotedByMe);
 
-/// <summary>The node's status as every signed-in user may see it.</summary>
-public sealed record NodeStatusView(string ChainId, string Suite, string NodeName, string NodeKeyId, ulong Height, string LastBlockHash, DateTimeOffset LastBlockTime, int Mempool, bool IsValidator, int ValidatorCount, string Version);
+/// <summary>
+/// The node's status as every signed-in user may see it. <c>NodeRole</c> is the node's role in the consortium
+/// (SPEC F8: validator, verifier, auditor or none); <c>Credit</c> its own credit record, or null (no credit on this
+/// chain, or no record for its key); <c>Epoch</c> the epoch of the next block, or null on a chain without credit (the
+/// genesis set stays); <c>ConnectedPeers</c> the peers it is connected to, null until the consortium network reports
+/// it (shown as "—").
+/// </summary>
+public sealed record NodeStatusView(string ChainId, string Suite, string NodeName, string NodeKeyId, ulong Height, string LastBlockHash, DateTimeOffset LastBlockTime, int Mempool, bool IsValidator, int ValidatorCount, string Version, string NodeRole = "none", CreditView? Credit = null, EpochView? Epoch = null, int? ConnectedPeers = null)
+{
+    /// <summary>True when the chain keeps credit scores and holds elections (its genesis has a credit section).</summary>
+    public bool CreditEnabled => Epoch is not null;
+}
 
-/// <summary>A validator as status shows it (credit comes with the credit module).</summary>
-public sealed record ValidatorRow(string KeyId, string Name, long Power, string? Credit);
+/// <summary>A node's credit score and the counters behind it (SPEC F8).</summary>
+public sealed record CreditView(ulong Score, bool Jailed, ulong ProposedBlocks, ulong SignedCommits, ulong MissedCommits, ulong DataRecords, uint Offences);
+
+/// <summary>The epoch of the next block: its number, first height, and the height at whose end the next election runs.</summary>
+public sealed record EpochView(ulong Number, ulong StartHeight, ulong NextElectionHeight);
+
+/// <summary>
+/// A consortium node in the explorer: the validators of the next block first, then the other scored nodes (verifiers,
+/// auditors). <paramref name="Power"/> is 0 for a node outside the set; <paramref name="Credit"/> is null when the
+/// chain keeps no credit or the key has no credit record.
+/// </summary>
+public sealed record ValidatorRow(string KeyId, string Name, string Organisation, string Role, long Power, ulong? Credit, bool Jailed);
 
 /// <summary>A block header in the explorer.</summary>
 public sealed record BlockRow(ulong Height, string Hash, DateTimeOffset Time, int Transactions, string Proposer, string PreviousHash, string StateRoot);

@@ -28,6 +28,12 @@ public interface IPatientPortal
     Task<WebResult<WebFile>> ExportRecordsAsync(WebSession session, CancellationToken cancellationToken);
 
     Task<WebResult<WebFile>> ExportAccessLogAsync(WebSession session, CancellationToken cancellationToken);
+
+    /// <summary>The patient's emergency contacts (SPEC F24), as set on chain for their home pseudonym.</summary>
+    Task<WebResult<EmergencyContactsView>> EmergencyContactsAsync(WebSession session, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the patient's emergency contacts on chain, for every pseudonym of theirs (an empty list clears them).</summary>
+    Task<WebResult<string>> SetEmergencyContactsAsync(WebSession session, EmergencyContactsRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>Reading one record, for whoever may (the patient, a granted doctor): logged on chain either way.</summary>

@@ -59,6 +59,54 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Patient_NamesEmergencyContacts_WithAThreshold_ReplacesThem_AndBadInputIsRefused()
+    {
+        // patient05 names emergency contacts by username; they go on chain as user ids and are listed by name.
+        var page = await SignInAsync("patient05");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Emergency contacts" }).ClickAsync();
+        await Expect(page.GetByText("You have not named any emergency contacts.")).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Approvals needed")).ToHaveValueAsync("2");
+
+        // 1. Three contacts, threshold 2.
+        await page.GetByLabel("Contact 1", new() { Exact = true }).FillAsync("patient06");
+        await page.GetByLabel("Contact 2", new() { Exact = true }).FillAsync("dr.chen");
+        await page.GetByLabel("Contact 3", new() { Exact = true }).FillAsync("dr.silva");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save emergency contacts" }).ClickAsync();
+        await Expect(page.Locator(".flash")).ToContainTextAsync("Saved 3 emergency contacts; emergency access will need 2 of them");
+        await Expect(page.Locator("table.emergency-contacts tbody tr")).ToHaveCountAsync(3);
+        await Expect(page.Locator("[data-field=threshold]")).ToHaveTextAsync("2");
+        await ShotAsync(page, "patient-emergency-contacts");
+
+        // 2. A threshold above the number of contacts, an unknown username and the patient themselves are refused;
+        //    the stored contacts stay.
+        await page.GetByLabel("Approvals needed").FillAsync("4");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save emergency contacts" }).ClickAsync();
+        await Expect(page.Locator(".error, .flash").First).ToContainTextAsync("between 1 and the number of contacts");
+        await page.GotoAsync(new Uri(node.Address, "patient/emergency").ToString());
+        await page.GetByLabel("Contact 4", new() { Exact = true }).FillAsync("no.such.user");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save emergency contacts" }).ClickAsync();
+        await Expect(page.Locator(".error, .flash").First).ToContainTextAsync("No active user");
+        await page.GotoAsync(new Uri(node.Address, "patient/emergency").ToString());
+        await page.GetByLabel("Contact 4", new() { Exact = true }).FillAsync("patient05");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save emergency contacts" }).ClickAsync();
+        await Expect(page.Locator(".error, .flash").First).ToContainTextAsync("your own emergency contact");
+        await page.GotoAsync(new Uri(node.Address, "patient/emergency").ToString());
+        await Expect(page.Locator("table.emergency-contacts tbody tr")).ToHaveCountAsync(3);
+
+        // 3. Replace them with one contact, threshold 1.
+        for (var i = 1; i <= 5; i++)
+        {
+            await page.GetByLabel($"Contact {i}", new() { Exact = true }).FillAsync(i == 1 ? "patient06" : string.Empty);
+        }
+
+        await page.GetByLabel("Approvals needed").FillAsync("1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save emergency contacts" }).ClickAsync();
+        await Expect(page.Locator(".flash")).ToContainTextAsync("Saved 1 emergency contacts");
+        await Expect(page.Locator("table.emergency-contacts tbody tr")).ToHaveCountAsync(1);
+        await SignOutAsync(page);
+    }
+
+    [Fact]
     public async Task Patient_Denied_AuditorPagesAndForgedForms()
     {
         // A patient who types the auditor's address is refused (and the attempt logged); a form posted from
@@ -181,6 +229,9 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
     {
         var page = await SignInAsync("admin.riverside-clinic");
         await Expect(page.GetByText("Validator role")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-field=node-role]")).ToHaveTextAsync(new Regex("^(validator|verifier)$"));
+        await Expect(page.Locator("[data-field=peers]")).ToHaveTextAsync("—");
+        await Expect(page.Locator("[data-field=credit]")).ToContainTextAsync("not scored");
 
         // 1. Register a doctor; the new account is on chain and listed as active.
         await page.GetByLabel("Full name").FillAsync("Dr Web Test");
@@ -220,7 +271,9 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
         var context = await node.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, AcceptDownloads = true });
         var page = await SignInAsync("researcher.tanaka", context);
         Assert.EndsWith("/explorer", page.Url, StringComparison.Ordinal);
-        await Expect(page.Locator("table.validators")).ToContainTextAsync("not yet scored");
+        // The demo chain keeps no credit: every validator is listed with its role and power, "not scored".
+        await Expect(page.Locator("table.validators")).ToContainTextAsync("not scored");
+        await Expect(page.Locator("table.validators td[data-label=Role]").First).ToHaveTextAsync("validator");
         await ShotAsync(page, "explorer-phone");
         await page.Locator("table.blocks tbody a").First.ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { NameRegex = BlockHeading() })).ToBeVisibleAsync();
