@@ -429,7 +429,8 @@ public sealed partial class NodeWebDesks
             RoleName(_ledger.NodeRoleOf(_identity.KeyId)),
             credit is null ? null : CreditViewOf(credit, epoch),
             epoch is null ? null : new EpochView(epoch.Epoch, epoch.StartHeight, epoch.NextElectionHeight),
-            ConnectedPeers: null)));
+            // A single-validator chain runs no peer network: "—" rather than a count.
+            ConnectedPeers: s.Validators > 1 || s.PeerCount > 0 ? s.PeerCount : null)));
     }
 
     public Task<WebResult<IReadOnlyList<ValidatorRow>>> ValidatorsAsync(WebSession session, CancellationToken cancellationToken)

@@ -121,8 +121,8 @@ public sealed record ProposalRow(string ProposalId, string Kind, string Organisa
 /// The node's status as every signed-in user may see it. <c>NodeRole</c> is the node's role in the consortium
 /// (SPEC F8: validator, verifier, auditor or none); <c>Credit</c> its own credit record, or null (no credit on this
 /// chain, or no record for its key); <c>Epoch</c> the epoch of the next block, or null on a chain without credit (the
-/// genesis set stays); <c>ConnectedPeers</c> the peers it is connected to, null until the consortium network reports
-/// it (shown as "—").
+/// genesis set stays); <c>ConnectedPeers</c> the peers it is connected to, or null on a single-validator chain, which
+/// runs no peer network (shown as "—").
 /// </summary>
 public sealed record NodeStatusView(string ChainId, string Suite, string NodeName, string NodeKeyId, ulong Height, string LastBlockHash, DateTimeOffset LastBlockTime, int Mempool, bool IsValidator, int ValidatorCount, string Version, string NodeRole = "none", CreditView? Credit = null, EpochView? Epoch = null, int? ConnectedPeers = null)
 {
