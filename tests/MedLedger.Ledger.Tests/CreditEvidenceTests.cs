@@ -31,6 +31,9 @@ public sealed class CreditEvidenceTests
         Assert.Equal(fromFactory.Payload.ToArray(), reversed.Payload.ToArray());
         chain.Admit(fromFactory);
 
+        // A proposes the evidence block, so D's score moves only by the vote reward and the cut (the round-robin
+        // proposer depends on the random key ids: D proposing it would add the proposer reward).
+        chain.ProposerOverride = chain[A].NodeId;
         chain.Accept(fromFactory);
 
         // D signed block 1's certificate (+2 in block 2), then lost half.
