@@ -237,6 +237,18 @@ public sealed class TransactionFactory
     public Transaction SetEmergencyContacts(Hash patient, IReadOnlyList<Hash> contacts, byte threshold) =>
         Create(TransactionType.EmergencyContactsSet, new EmergencyContactsPayload(patient, contacts, threshold).Encode());
 
+    /// <summary>
+    /// A doctor asks the patient behind <paramref name="patient"/> (a pseudonym) for <paramref name="actions"/> (read)
+    /// for <paramref name="purpose"/> over the categories (empty: all) and tiers, for <paramref name="validityDays"/>
+    /// days; the request lapses after block <paramref name="expiresAtHeight"/>. The request id is the transaction id.
+    /// </summary>
+    public Transaction RequestAccess(Hash patient, GrantActions actions, AccessPurpose purpose, IReadOnlyList<RecordCategory> categories, IReadOnlyList<SensitivityTier> tiers, ushort validityDays, ulong expiresAtHeight) =>
+        Create(TransactionType.AccessRequest, new AccessRequestPayload(patient, actions, purpose, categories, tiers, validityDays, expiresAtHeight).Encode());
+
+    /// <summary>The patient answers an access request with the id of a matching grant of theirs, or <see cref="Hash.Zero"/> to decline.</summary>
+    public Transaction RespondToAccessRequest(Hash requestId, Hash grantId) =>
+        Create(TransactionType.AccessRequestRespond, new AccessRequestRespondPayload(requestId, grantId).Encode());
+
     /// <summary>Erases a record of the patient's (SPEC F23).</summary>
     public Transaction EraseRecord(Hash recordId) =>
         Create(TransactionType.RecordErase, new RecordErasePayload(recordId).Encode());

@@ -239,6 +239,15 @@ public static class StateKeys
     /// <summary>Key of a patient pseudonym's emergency contacts: <c>"emerg/" ‖ patient user id</c>.</summary>
     public static byte[] EmergencyContacts(Hash patientUserId) => Prefixed("emerg/"u8, patientUserId);
 
+    /// <summary>Key of an access request: <c>"areq/" ‖ request id</c>.</summary>
+    public static byte[] AccessRequest(Hash requestId) => Prefixed("areq/"u8, requestId);
+
+    /// <summary>Key of the ids of the open access requests to a patient pseudonym: <c>"areqp/" ‖ patient user id</c>.</summary>
+    public static byte[] PatientAccessRequests(Hash patientUserId) => Prefixed("areqp/"u8, patientUserId);
+
+    /// <summary>Key of the ids of a requester's latest access requests: <c>"areqd/" ‖ requester user id</c>.</summary>
+    public static byte[] RequesterAccessRequests(Hash requesterUserId) => Prefixed("areqd/"u8, requesterUserId);
+
     /// <summary>Key of the genesis hash.</summary>
     public static byte[] GenesisHash() => "chain/genesis"u8.ToArray();
 

@@ -305,6 +305,8 @@ public sealed partial class LedgerStateMachine : IDisposable
                 TransactionType.RecordErase => ExecuteRecordErase(transactionState, sender!, transaction.Sender, RecordErasePayload.Decode(transaction.Payload.Span), height),
                 TransactionType.DoubleVoteEvidence => ExecuteDoubleVoteEvidence(transactionState, sender!, DoubleVoteEvidencePayload.Decode(transaction.Payload.Span), height),
                 TransactionType.EmergencyContactsSet => ExecuteEmergencyContactsSet(transactionState, sender!, transaction.Sender, EmergencyContactsPayload.Decode(transaction.Payload.Span), height),
+                TransactionType.AccessRequest => ExecuteAccessRequest(transactionState, sender!, transaction.Sender, transactionId, AccessRequestPayload.Decode(transaction.Payload.Span), height),
+                TransactionType.AccessRequestRespond => ExecuteAccessRequestRespond(transactionState, sender!, transaction.Sender, AccessRequestRespondPayload.Decode(transaction.Payload.Span), height, time),
                 _ => TransactionResult.Reject(TransactionRejection.UnknownType, $"type {(ushort)transaction.Type} is unknown"),
             };
         }

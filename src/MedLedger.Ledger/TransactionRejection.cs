@@ -80,6 +80,12 @@ public enum TransactionRejection
 
     /// <summary>The transaction is valid only elsewhere: a commit report only as the first transaction of a block.</summary>
     MisplacedTransaction,
+
+    /// <summary>An access request is no longer open: already answered, or past its expiry height.</summary>
+    RequestNotOpen,
+
+    /// <summary>The grant named in an answer does not match the request (patient, requester, action, purpose, categories, tiers) or is not in force.</summary>
+    GrantMismatch,
 }
 
 /// <summary>The outcome of checking or executing a transaction.</summary>

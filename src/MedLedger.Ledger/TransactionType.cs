@@ -53,6 +53,12 @@ public enum TransactionType : ushort
 
     /// <summary>A patient names (or replaces, or clears) the emergency contacts of one pseudonym and their threshold (SPEC F24).</summary>
     EmergencyContactsSet = 15,
+
+    /// <summary>A doctor asks a patient pseudonym for read access (coded purpose, categories, tiers, period; no free text).</summary>
+    AccessRequest = 16,
+
+    /// <summary>The patient answers an access request with a matching grant of theirs, or declines it.</summary>
+    AccessRequestRespond = 17,
 }
 
 /// <summary>What an account may do. Values are part of the state encoding; add new values, never renumber.</summary>

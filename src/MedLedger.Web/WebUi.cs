@@ -197,6 +197,20 @@ public static class WebUi
             return After(context, antiforgery, session, result, "/patient/emergency");
         }));
 
+        ui.MapGet("/patient/requests", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => Signed(context, sessions, async session =>
+        {
+            var requests = await portal.AccessRequestsAsync(session, context.RequestAborted).ConfigureAwait(false);
+            return requests.IsOk
+                ? Render<AccessRequestsPage>(context, antiforgery, session, "Access requests", new() { ["View"] = requests.Value })
+                : Failure(context, antiforgery, session, requests);
+        }));
+
+        ui.MapPost("/patient/requests/{requestId}/approve", (HttpContext context, string requestId, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => SignedForm(context, sessions, antiforgery, async (session, _) =>
+            After(context, antiforgery, session, await portal.AnswerAccessRequestAsync(session, requestId, approve: true, context.RequestAborted).ConfigureAwait(false), "/patient/requests")));
+
+        ui.MapPost("/patient/requests/{requestId}/decline", (HttpContext context, string requestId, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => SignedForm(context, sessions, antiforgery, async (session, _) =>
+            After(context, antiforgery, session, await portal.AnswerAccessRequestAsync(session, requestId, approve: false, context.RequestAborted).ConfigureAwait(false), "/patient/requests")));
+
         ui.MapGet("/patient/access", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => Signed(context, sessions, async session =>
         {
             var entries = await portal.WhoViewedAsync(session, context.RequestAborted).ConfigureAwait(false);
@@ -217,9 +231,15 @@ public static class WebUi
         ui.MapGet("/doctor", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery, IDoctorDesk desk) => Signed(context, sessions, async session =>
         {
             var history = await desk.PracticeHistoryAsync(session, context.RequestAborted).ConfigureAwait(false);
-            return history.IsOk
-                ? Render<DoctorHomePage>(context, antiforgery, session, "Doctor's desk", new() { ["History"] = history.Value })
-                : Failure(context, antiforgery, session, history);
+            if (!history.IsOk)
+            {
+                return Failure(context, antiforgery, session, history);
+            }
+
+            var requests = await desk.MyAccessRequestsAsync(session, context.RequestAborted).ConfigureAwait(false);
+            return requests.IsOk
+                ? Render<DoctorHomePage>(context, antiforgery, session, "Doctor's desk", new() { ["History"] = history.Value, ["Requests"] = requests.Value })
+                : Failure(context, antiforgery, session, requests);
         }));
 
         // The search posts (names and national ids never go into a URL) and answers with the results directly.
@@ -233,13 +253,23 @@ public static class WebUi
             }
 
             var history = await desk.PracticeHistoryAsync(session, context.RequestAborted).ConfigureAwait(false);
+            var requests = await desk.MyAccessRequestsAsync(session, context.RequestAborted).ConfigureAwait(false);
             return Render<DoctorHomePage>(context, antiforgery, session, "Doctor's desk", new()
             {
                 ["History"] = history.Value ?? [],
+                ["Requests"] = requests.Value ?? [],
                 ["Matches"] = found.Value ?? [],
                 ["Searched"] = true,
                 ["SearchError"] = found.IsOk ? null : found.Message,
             });
+        }));
+
+        ui.MapPost("/doctor/requests", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery, IDoctorDesk desk) => SignedForm(context, sessions, antiforgery, async (session, form) =>
+        {
+            _ = int.TryParse(form["days"], NumberStyles.None, CultureInfo.InvariantCulture, out var days);
+            var request = new AccessRequestSubmission(form["patient"].ToString().Trim().ToLowerInvariant(), form["purpose"].ToString(), [.. form["tiers"].OfType<string>()], [.. form["categories"].OfType<string>()], days);
+            var result = await desk.RequestAccessAsync(session, request, context.RequestAborted).ConfigureAwait(false);
+            return After(context, antiforgery, session, result, "/doctor");
         }));
 
         ui.MapGet("/doctor/open", (HttpContext context, string? pseudonym, SessionStore sessions) => Signed(context, sessions, session =>

@@ -29,6 +29,8 @@ public sealed class EnumStabilityTests
             ["CommitReport"] = 13,
             ["DoubleVoteEvidence"] = 14,
             ["EmergencyContactsSet"] = 15,
+            ["AccessRequest"] = 16,
+            ["AccessRequestRespond"] = 17,
         });
     }
 
@@ -93,6 +95,21 @@ public sealed class EnumStabilityTests
             ["InvalidEvidence"] = 22,
             ["EvidenceTooOld"] = 23,
             ["MisplacedTransaction"] = 24,
+            ["RequestNotOpen"] = 25,
+            ["GrantMismatch"] = 26,
+        });
+    }
+
+    // Proves AccessRequestStatus keeps its u8 state values.
+    [Fact]
+    public void AccessRequestStatus_Values_AreFrozen()
+    {
+        AssertFrozen<AccessRequestStatus>(typeof(byte), new()
+        {
+            ["None"] = 0,
+            ["Open"] = 1,
+            ["Granted"] = 2,
+            ["Declined"] = 3,
         });
     }
 

@@ -49,6 +49,28 @@ internal sealed class FakeServices : ISignIn, IPatientPortal, IRecordViewer, IDo
 
     public Task<WebResult<string>> SetEmergencyContactsAsync(WebSession session, EmergencyContactsRequest request, CancellationToken cancellationToken) => Ok(session, string.Empty);
 
+    public AccessRequestSubmission? LastAccessRequest { get; private set; }
+
+    public (string RequestId, bool Approve)? LastAnswer { get; private set; }
+
+    public IReadOnlyList<AccessRequestRow> Requests { get; set; } = [];
+
+    public Task<WebResult<AccessRequestsView>> AccessRequestsAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, new AccessRequestsView([new string('d', 64)], Requests));
+
+    public Task<WebResult<string>> AnswerAccessRequestAsync(WebSession session, string requestId, bool approve, CancellationToken cancellationToken)
+    {
+        LastAnswer = (requestId, approve);
+        return Ok(session, string.Empty);
+    }
+
+    public Task<WebResult<string>> RequestAccessAsync(WebSession session, AccessRequestSubmission request, CancellationToken cancellationToken)
+    {
+        LastAccessRequest = request;
+        return Ok(session, string.Empty);
+    }
+
+    public Task<WebResult<IReadOnlyList<AccessRequestRow>>> MyAccessRequestsAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, Requests);
+
     public Task<WebResult<RecordView>> ReadAsync(WebSession session, string recordId, CancellationToken cancellationToken)
     {
         LastRecordId = recordId;

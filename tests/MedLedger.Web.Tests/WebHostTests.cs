@@ -117,6 +117,9 @@ public sealed partial class WebHostTests : IAsyncLifetime
     [InlineData("/signout")]
     [InlineData("/patient/grants")]
     [InlineData("/doctor/find")]
+    [InlineData("/doctor/requests")]
+    [InlineData("/patient/requests/abc/approve")]
+    [InlineData("/patient/requests/abc/decline")]
     [InlineData("/audit/integrity")]
     [InlineData("/admin/staff")]
     public async Task EveryForm_WithoutAValidAntiforgeryToken_IsRefusedBeforeAnyServiceRuns(string path)
@@ -155,6 +158,66 @@ public sealed partial class WebHostTests : IAsyncLifetime
         Assert.Contains("Access denied", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(new string('b', 64), _services.LastRecordId);
     }
+
+    // Proves the doctor's request form maps its fields to the desk (pseudonym lower-cased, every ticked tier and
+    // category, days), and the desk lists the doctor's requests with their status, linking the patient once granted.
+    [Fact]
+    public async Task DoctorRequestForm_MapsFieldsToTheDesk_AndTheDeskListsRequestsWithStatus()
+    {
+        using var client = Client(out _);
+        var id = await SignInAsync(client, "dr.novak");
+        _services.Requests = [Request("1", "granted"), Request("2", "declined")];
+        using var page = await client.SendAsync(WithSession(HttpMethod.Get, "/doctor", id));
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("My access requests", html, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/doctor/patients/{new string('1', 64)}\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain($"href=\"/doctor/patients/{new string('2', 64)}\"", html, StringComparison.Ordinal);
+        Assert.Contains(">declined</span>", html, StringComparison.Ordinal);
+        Assert.Contains("generalClinical, sensitive; all categories", html, StringComparison.Ordinal);
+
+        var token = TokenField().Match(html).Groups["token"].Value;
+        var patient = new string('A', 64);
+        using var posted = await client.SendAsync(WithSession(HttpMethod.Post, "/doctor/requests", id, Form(token, ("patient", patient), ("purpose", "treatment"), ("tiers", "generalClinical"), ("tiers", "sensitive"), ("categories", "laboratory"), ("days", "14"))));
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        var sent = _services.LastAccessRequest!;
+        Assert.Equal(new string('a', 64), sent.Patient);
+        Assert.Equal("treatment", sent.Purpose);
+        Assert.Equal(["generalClinical", "sensitive"], sent.Tiers);
+        Assert.Equal(["laboratory"], sent.Categories);
+        Assert.Equal(14, sent.Days);
+        Assert.Equal("dr.novak", _services.LastSession!.User.Username);
+    }
+
+    // Proves the patient's page shows their pseudonym and each open request (requester, organisation, purpose, scope,
+    // days) with Approve and Decline, and each button posts its answer for that request id.
+    [Fact]
+    public async Task PatientRequestsPage_ShowsOpenRequests_AndApproveAndDeclinePostTheirAnswer()
+    {
+        using var client = Client(out _);
+        var id = await SignInAsync(client, "patient01");
+        _services.Requests = [Request("3", "open")];
+        using var page = await client.SendAsync(WithSession(HttpMethod.Get, "/patient/requests", id));
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains(new string('d', 64), html, StringComparison.Ordinal);
+        Assert.Contains("Dr Petr Novak", html, StringComparison.Ordinal);
+        Assert.Contains("Riverside Clinic", html, StringComparison.Ordinal);
+        Assert.Contains("30 days", html, StringComparison.Ordinal);
+        var requestId = new string('3', 64);
+        Assert.Contains($"action=\"/patient/requests/{requestId}/approve\"", html, StringComparison.Ordinal);
+        Assert.Contains($"action=\"/patient/requests/{requestId}/decline\"", html, StringComparison.Ordinal);
+
+        var token = TokenField().Match(html).Groups["token"].Value;
+        using var approve = await client.SendAsync(WithSession(HttpMethod.Post, $"/patient/requests/{requestId}/approve", id, Form(token)));
+        Assert.Equal(HttpStatusCode.Redirect, approve.StatusCode);
+        Assert.Equal((requestId, true), _services.LastAnswer);
+        using var decline = await client.SendAsync(WithSession(HttpMethod.Post, $"/patient/requests/{requestId}/decline", id, Form(token)));
+        Assert.Equal((requestId, false), _services.LastAnswer);
+    }
+
+    private static AccessRequestRow Request(string digit, string status) => new(
+        new string(digit[0], 64), status == "open" ? new string('d', 64) : new string(digit[0], 64), new string('e', 64), "Dr Petr Novak", "Riverside Clinic", "treatment", [], ["generalClinical", "sensitive"], 30, 5, 100_005, status, status == "granted" ? new string('f', 64) : null);
 
     [Fact]
     public async Task PagesWithoutASession_RedirectToSignIn_AndServeNothing()

@@ -81,6 +81,28 @@ public sealed record EmergencyContactsView(IReadOnlyList<EmergencyContactRow> Co
 /// <summary>New emergency contacts (usernames at this node or user ids, blanks ignored) and the approvals needed.</summary>
 public sealed record EmergencyContactsRequest(IReadOnlyList<string> Contacts, int Threshold);
 
+/// <summary>A doctor's request for read access to a patient pseudonym: coded purpose, tiers, categories (empty: all) and the days asked for.</summary>
+public sealed record AccessRequestSubmission(string Patient, string Purpose, IReadOnlyList<string> Tiers, IReadOnlyList<string> Categories, int Days);
+
+/// <summary>One access request as shown: who asked whom, for what, and its status (open, granted, declined or expired).</summary>
+public sealed record AccessRequestRow(
+    string RequestId,
+    string Patient,
+    string Requester,
+    string RequesterLabel,
+    string Organisation,
+    string Purpose,
+    IReadOnlyList<string> Categories,
+    IReadOnlyList<string> Tiers,
+    int Days,
+    ulong CreatedHeight,
+    ulong ExpiresAtHeight,
+    string Status,
+    string? GrantId);
+
+/// <summary>The patient's pseudonyms (to tell a doctor) and the open requests to them.</summary>
+public sealed record AccessRequestsView(IReadOnlyList<string> Pseudonyms, IReadOnlyList<AccessRequestRow> Open);
+
 /// <summary>One access-log entry as shown (ids, never content).</summary>
 public sealed record AccessRow(DateTimeOffset Time, string ActorKeyId, string ActorLabel, string ActorRole, string Organisation, string Patient, string? RecordId, string Action, string Purpose, string Outcome, string Reason, ulong Height);
 

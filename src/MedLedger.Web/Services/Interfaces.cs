@@ -34,6 +34,12 @@ public interface IPatientPortal
 
     /// <summary>Replaces the patient's emergency contacts on chain, for every pseudonym of theirs (an empty list clears them).</summary>
     Task<WebResult<string>> SetEmergencyContactsAsync(WebSession session, EmergencyContactsRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The patient's pseudonyms and the open access requests doctors sent to them.</summary>
+    Task<WebResult<AccessRequestsView>> AccessRequestsAsync(WebSession session, CancellationToken cancellationToken);
+
+    /// <summary>Answers an open access request: approving grants exactly what was asked, then answers with that grant; declining answers with none.</summary>
+    Task<WebResult<string>> AnswerAccessRequestAsync(WebSession session, string requestId, bool approve, CancellationToken cancellationToken);
 }
 
 /// <summary>Reading one record, for whoever may (the patient, a granted doctor): logged on chain either way.</summary>
@@ -52,6 +58,12 @@ public interface IDoctorDesk
     Task<WebResult<string>> WriteRecordAsync(WebSession session, RecordWriteRequest request, CancellationToken cancellationToken);
 
     Task<WebResult<IReadOnlyList<RecordRow>>> PracticeHistoryAsync(WebSession session, CancellationToken cancellationToken);
+
+    /// <summary>Asks a patient pseudonym for read access on chain, signed with the doctor's key.</summary>
+    Task<WebResult<string>> RequestAccessAsync(WebSession session, AccessRequestSubmission request, CancellationToken cancellationToken);
+
+    /// <summary>The doctor's latest access requests, newest first, with their status.</summary>
+    Task<WebResult<IReadOnlyList<AccessRequestRow>>> MyAccessRequestsAsync(WebSession session, CancellationToken cancellationToken);
 }
 
 /// <summary>What an auditor does (SPEC F20, F21, F30).</summary>

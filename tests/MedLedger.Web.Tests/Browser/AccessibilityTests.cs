@@ -52,6 +52,7 @@ public sealed partial class AccessibilityTests(DemoNode node, ITestOutputHelper 
                     await Check("/patient/grants");
                     await Check("/patient/access");
                     await Check("/patient/emergency");
+                    await Check("/patient/requests");
                     break;
                 case "dr.silva":
                     await Check("/doctor");

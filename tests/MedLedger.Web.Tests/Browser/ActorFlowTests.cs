@@ -185,6 +185,91 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Doctor_WithoutGrant_RequestsAccess_PatientApproves_DoctorOpensTheRecord_AndADeclineIsShown()
+    {
+        // 1. patient06's pseudonyms (from their access-requests page) and a record id (from their timeline).
+        var patientPage = await SignInAsync("patient06");
+        var href = await patientPage.Locator("ol.timeline a").First.GetAttributeAsync("href");
+        await patientPage.GetByRole(AriaRole.Link, new() { Name = "Access requests" }).ClickAsync();
+        await Expect(patientPage.GetByText("No open access requests.")).ToBeVisibleAsync();
+        var pseudonyms = await patientPage.Locator("[data-field=pseudonym]").AllInnerTextsAsync();
+        Assert.NotEmpty(pseudonyms);
+        await SignOutAsync(patientPage);
+
+        // 2. dr.novak has no grant from patient06: the record is denied. He asks each pseudonym for read access to every
+        //    tier (the first timeline record may hold only one tier, e.g. identity).
+        var doctor = await SignInAsync("dr.novak");
+        var denied = await doctor.GotoAsync(new Uri(node.Address, href!.TrimStart('/')).ToString());
+        Assert.Equal(403, denied!.Status);
+        foreach (var pseudonym in pseudonyms)
+        {
+            await doctor.GotoAsync(new Uri(node.Address, "doctor").ToString());
+            await doctor.Locator("#requestPseudonym").FillAsync(pseudonym.Trim());
+            await doctor.GetByLabel("identity").CheckAsync();
+            await doctor.GetByLabel("sensitive").CheckAsync();
+            await doctor.GetByLabel("For how many days").FillAsync("7");
+            await doctor.GetByRole(AriaRole.Button, new() { Name = "Request access" }).ClickAsync();
+            await Expect(doctor.Locator(".flash")).ToContainTextAsync("Access requested from patient");
+        }
+
+        await Expect(doctor.Locator("table.my-requests tbody tr").Filter(new() { HasText = "open" })).ToHaveCountAsync(pseudonyms.Count);
+        await ShotAsync(doctor, "doctor-access-requests");
+        await SignOutAsync(doctor);
+
+        // 3. patient06 sees the requests (requester, purpose, scope, days) and approves each.
+        patientPage = await SignInAsync("patient06");
+        await patientPage.GetByRole(AriaRole.Link, new() { Name = "Access requests" }).ClickAsync();
+        var rows = patientPage.Locator("table.access-requests tbody tr");
+        await Expect(rows).ToHaveCountAsync(pseudonyms.Count);
+        await Expect(rows.First).ToContainTextAsync("Dr Petr Novak");
+        await Expect(rows.First).ToContainTextAsync("treatment");
+        await Expect(rows.First).ToContainTextAsync("7 days");
+        await ShotAsync(patientPage, "patient-access-requests");
+        for (var i = 0; i < pseudonyms.Count; i++)
+        {
+            await patientPage.Locator("table.access-requests tbody tr").First.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+            await Expect(patientPage.Locator(".flash")).ToContainTextAsync("You granted Dr Petr Novak treatment access for 7 days");
+        }
+
+        await Expect(patientPage.GetByText("No open access requests.")).ToBeVisibleAsync();
+        await SignOutAsync(patientPage);
+
+        // 4. dr.novak sees the requests granted and now opens the record.
+        doctor = await SignInAsync("dr.novak");
+        await doctor.GotoAsync(new Uri(node.Address, "doctor").ToString());
+        await Expect(doctor.Locator("table.my-requests tbody tr").Filter(new() { HasText = "granted" })).ToHaveCountAsync(pseudonyms.Count);
+        var allowed = await doctor.GotoAsync(new Uri(node.Address, href.TrimStart('/')).ToString());
+        Assert.True(allowed!.Status == 200, $"status {allowed.Status}: {await doctor.InnerTextAsync("main")}");
+        await Expect(doctor.GetByText("Verified: the ciphertext matches")).ToBeVisibleAsync();
+        await SignOutAsync(doctor);
+
+        // 5. Decline: dr.novak asks patient05, who declines; the doctor sees it declined and still cannot read.
+        patientPage = await SignInAsync("patient05");
+        var declinedHref = await patientPage.Locator("ol.timeline a").First.GetAttributeAsync("href");
+        await patientPage.GetByRole(AriaRole.Link, new() { Name = "Access requests" }).ClickAsync();
+        var other = (await patientPage.Locator("[data-field=pseudonym]").First.InnerTextAsync()).Trim();
+        await SignOutAsync(patientPage);
+        doctor = await SignInAsync("dr.novak");
+        await doctor.GotoAsync(new Uri(node.Address, "doctor").ToString());
+        await doctor.Locator("#requestPseudonym").FillAsync(other);
+        await doctor.GetByRole(AriaRole.Button, new() { Name = "Request access" }).ClickAsync();
+        await Expect(doctor.Locator(".flash")).ToContainTextAsync("Access requested from patient");
+        await SignOutAsync(doctor);
+        patientPage = await SignInAsync("patient05");
+        await patientPage.GetByRole(AriaRole.Link, new() { Name = "Access requests" }).ClickAsync();
+        await patientPage.Locator("table.access-requests tbody tr", new() { HasText = "Dr Petr Novak" }).GetByRole(AriaRole.Button, new() { Name = "Decline" }).ClickAsync();
+        await Expect(patientPage.Locator(".flash")).ToContainTextAsync("You declined the request of Dr Petr Novak");
+        await Expect(patientPage.GetByText("No open access requests.")).ToBeVisibleAsync();
+        await SignOutAsync(patientPage);
+        doctor = await SignInAsync("dr.novak");
+        await doctor.GotoAsync(new Uri(node.Address, "doctor").ToString());
+        await Expect(doctor.Locator("table.my-requests tbody tr").Filter(new() { HasText = other[..12] })).ToContainTextAsync("declined");
+        var stillDenied = await doctor.GotoAsync(new Uri(node.Address, declinedHref!.TrimStart('/')).ToString());
+        Assert.Equal(403, stillDenied!.Status);
+        await SignOutAsync(doctor);
+    }
+
+    [Fact]
     public async Task Auditor_SearchesTheLog_SeesChartAndDenied_ExportsCsv_RunsIntegrity_AndIsDeniedRecordContent()
     {
         var page = await SignInAsync("auditor.berg");
