@@ -580,7 +580,7 @@ public sealed partial class ConsensusDriver
             }
 
             var hash = block.Certificate.BlockHash;
-            if (!_blocks.TryGetValue(hash, out var held) || held.Valid == false)
+            if (!_blocks.TryGetValue(hash, out var held) || held.Valid != true)
             {
                 Cache(hash, new CachedBlock(block.Header, block.Transactions, null, null, 0));
             }

@@ -238,6 +238,11 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
             return RejectAndDisconnect(message.Peer, "a proposal whose block does not hash to the proposed hash");
         }
 
+        if (proposal.Transactions.Count != proposal.Header.TransactionCount || Block.ComputeTransactionsRoot(_suite, proposal.Transactions) != proposal.Header.TransactionsRoot)
+        {
+            return RejectAndDisconnect(message.Peer, "a proposal whose transactions do not match its header's transactions root");
+        }
+
         _driver.ProposalArrived(proposal, message.Peer);
         return MessageVerdict.Accept;
     }

@@ -121,6 +121,13 @@ public static class PeerProtocol
                 throw new DecodingException("a block's certificate names another block");
             }
 
+            // The certificate covers the header only; the body must be the one the header commits to, or a peer could
+            // pair a real certificate with other transactions.
+            if (response.Transactions.Count != response.Header.TransactionCount || Block.ComputeTransactionsRoot(suite, response.Transactions) != response.Header.TransactionsRoot)
+            {
+                throw new DecodingException("a block's transactions do not match its header's transactions root");
+            }
+
             blocks.Add(new Block(response.Header, response.Transactions, response.Certificate));
         }
 

@@ -118,8 +118,11 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
         var content = await _records.ReadAsync(caller, id, purpose, cancellationToken).ConfigureAwait(false);
         if (content.Status == StatusCodes.Status421MisdirectedRequest)
         {
-            // Held by another member's node: forward the user's own signed read there (ARCHITECTURE §10).
-            content = await _remote.FetchAsync(key, id, purpose, cancellationToken).ConfigureAwait(false);
+            // Held by another member's node: forward the user's own signed read there (ARCHITECTURE §10). Its answer is
+            // bound to this node's copy of the chain before it is opened: each tier's content address and salted
+            // commitment must be the anchored ones and the record facts are taken from the anchor, so a holder (or
+            // anything between) cannot pass off other content as this record.
+            content = BindToAnchor(id, await _remote.FetchAsync(key, id, purpose, cancellationToken).ConfigureAwait(false));
         }
 
         if (!content.IsSuccess)
@@ -400,6 +403,26 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
         {
             return WebResult.Fail<T>(WebOutcome.Unavailable, "The access log cannot be written right now, so nothing was shown or changed. Try again shortly.");
         }
+    }
+
+    private ServiceResult<RecordContentResponse> BindToAnchor(Hash recordId, ServiceResult<RecordContentResponse> fetched)
+    {
+        if (!fetched.IsSuccess)
+        {
+            return fetched;
+        }
+
+        var anchor = _ledger.GetRecord(recordId);
+        var answer = fetched.Value!;
+        var tiers = answer.Tiers ?? [];
+        var matches = anchor is not null && tiers.Count > 0 && tiers.Select(t => t.Tier).Distinct(StringComparer.Ordinal).Count() == tiers.Count && tiers.All(t =>
+            Json.TryParse<SensitivityTier>(t.Tier, out var tier)
+            && anchor.FindTier(tier) is { } anchored
+            && Hash.TryParse(t.ContentAddress, out var address) && address == anchored.ContentAddress
+            && Hash.TryParse(t.Commitment, out var commitment) && commitment == anchored.Commitment);
+        return matches
+            ? ServiceResult.Ok(answer with { Record = RecordService.Summary(anchor!) })
+            : ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status502BadGateway, "IntegrityFailure", "The holding node's answer does not match the record anchored on chain; it was not shown.");
     }
 
     private static WebResult<T> Map<T>(int status, string detail) => WebResult.Fail<T>(
