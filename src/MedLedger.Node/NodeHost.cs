@@ -94,6 +94,10 @@ public static partial class NodeHost
         {
             builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+            // The web UI's pages carry antiforgery tokens and are never cached on purpose; the framework warns about
+            // overriding the cache headers on every such page.
+            builder.Logging.AddFilter("Microsoft.AspNetCore.Antiforgery", LogLevel.Error);
         }
         else
         {
