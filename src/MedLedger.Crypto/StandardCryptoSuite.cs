@@ -257,38 +257,13 @@ public sealed class StandardCryptoSuite : ICryptoSuite
 
     /// <summary>
     /// The peers of key agreements (organisations, patients, authors) recur like signers do, so each thread keeps their
-    /// imported public keys, bounded like <see cref="VerifierCache"/>.
+    /// imported public keys, bounded like the verifiers.
     /// </summary>
     private static class AgreementPeerCache
     {
         private const int MaxEntriesPerThread = 4_096;
 
-        [ThreadStatic]
-        private static Dictionary<byte[], ECDiffieHellmanPublicKey?>? _cache;
-
-        public static ECDiffieHellmanPublicKey? Get(ReadOnlySpan<byte> publicKey)
-        {
-            var cache = _cache ??= new Dictionary<byte[], ECDiffieHellmanPublicKey?>(ByteArrayComparer.Instance);
-            var lookup = cache.GetAlternateLookup<ReadOnlySpan<byte>>();
-            if (lookup.TryGetValue(publicKey, out var cached))
-            {
-                return cached;
-            }
-
-            if (cache.Count >= MaxEntriesPerThread)
-            {
-                foreach (var entry in cache.Values)
-                {
-                    entry?.Dispose();
-                }
-
-                cache.Clear();
-            }
-
-            var imported = Import(publicKey);
-            cache[publicKey.ToArray()] = imported;
-            return imported;
-        }
+        public static ECDiffieHellmanPublicKey? Get(ReadOnlySpan<byte> publicKey) => PerThreadKeys<ECDiffieHellmanPublicKey>.Get(publicKey, MaxEntriesPerThread, Import);
 
         private static ECDiffieHellmanPublicKey? Import(ReadOnlySpan<byte> publicKey)
         {
@@ -319,32 +294,7 @@ public sealed class StandardCryptoSuite : ICryptoSuite
     {
         private const int MaxEntriesPerThread = 8_192;
 
-        [ThreadStatic]
-        private static Dictionary<byte[], ECDsa?>? _cache;
-
-        public static ECDsa? Get(ReadOnlySpan<byte> publicKey)
-        {
-            var cache = _cache ??= new Dictionary<byte[], ECDsa?>(ByteArrayComparer.Instance);
-            var lookup = cache.GetAlternateLookup<ReadOnlySpan<byte>>();
-            if (lookup.TryGetValue(publicKey, out var cached))
-            {
-                return cached;
-            }
-
-            if (cache.Count >= MaxEntriesPerThread)
-            {
-                foreach (var entry in cache.Values)
-                {
-                    entry?.Dispose();
-                }
-
-                cache.Clear();
-            }
-
-            var imported = Import(publicKey);
-            cache[publicKey.ToArray()] = imported;
-            return imported;
-        }
+        public static ECDsa? Get(ReadOnlySpan<byte> publicKey) => PerThreadKeys<ECDsa>.Get(publicKey, MaxEntriesPerThread, Import);
 
         private static ECDsa? Import(ReadOnlySpan<byte> publicKey)
         {
@@ -365,6 +315,42 @@ public sealed class StandardCryptoSuite : ICryptoSuite
                 ecdsa.Dispose();
                 return null;
             }
+        }
+    }
+
+    /// <summary>
+    /// Imported public keys of one kind, per thread, by their encoding (null for an encoding that does not import).
+    /// Bounded: when full, every entry is disposed and the cache starts again, which only costs re-imports.
+    /// </summary>
+    private static class PerThreadKeys<TKey>
+        where TKey : class, IDisposable
+    {
+        [ThreadStatic]
+        private static Dictionary<byte[], TKey?>? _cache;
+
+        public delegate TKey? Importer(ReadOnlySpan<byte> publicKey);
+
+        public static TKey? Get(ReadOnlySpan<byte> publicKey, int maxEntries, Importer import)
+        {
+            var cache = _cache ??= new Dictionary<byte[], TKey?>(ByteArrayComparer.Instance);
+            if (cache.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(publicKey, out var cached))
+            {
+                return cached;
+            }
+
+            if (cache.Count >= maxEntries)
+            {
+                foreach (var entry in cache.Values)
+                {
+                    entry?.Dispose();
+                }
+
+                cache.Clear();
+            }
+
+            var imported = import(publicKey);
+            cache[publicKey.ToArray()] = imported;
+            return imported;
         }
     }
 }
