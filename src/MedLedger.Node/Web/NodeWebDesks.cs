@@ -115,16 +115,7 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
         // The policy, the logging and the key release are the REST read path's (SPEC F19); the UI opens the answer
         // with the reader's key like any client, which also checks the commitment (SPEC F21).
         var purpose = caller.Account.Role == AccountRole.Patient ? AccessPurpose.None : AccessPurpose.Treatment;
-        var content = await _records.ReadAsync(caller, id, purpose, cancellationToken).ConfigureAwait(false);
-        if (content.Status == StatusCodes.Status421MisdirectedRequest)
-        {
-            // Held by another member's node: forward the user's own signed read there (ARCHITECTURE §10). Its answer is
-            // bound to this node's copy of the chain before it is opened: each tier's content address and salted
-            // commitment must be the anchored ones and the record facts are taken from the anchor, so a holder (or
-            // anything between) cannot pass off other content as this record.
-            content = BindToAnchor(id, await _remote.FetchAsync(key, id, purpose, cancellationToken).ConfigureAwait(false));
-        }
-
+        var content = await FetchAsync(caller, key, id, purpose, cancellationToken).ConfigureAwait(false);
         if (!content.IsSuccess)
         {
             return Map<RecordView>(content);
@@ -316,27 +307,55 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
             return WebResult.Fail<WebFile>(timeline.Outcome, timeline.Message);
         }
 
-        // Exporting is reading: each record goes through the read path and is logged like any other read.
+        // Exporting is reading: each record goes through the read path (forwarded to its holding node when another
+        // member's node holds it) and is logged like any other read. A record that cannot be exported (its holder does
+        // not answer, or it fails its integrity check) does not stop the export: it is named in an OperationOutcome
+        // entry, so the patient sees what is missing instead of a silently shorter bundle.
         var entries = new JsonArray();
+        var issues = new JsonArray();
         foreach (var row in timeline.Value!.Where(r => r.Status == "active"))
         {
+            var id = Hash.Parse(row.RecordId);
             var (caller, key, problem) = _callers.Resolve(session, Hash.Parse(row.Patient));
             if (caller is null || key is null)
             {
                 return WebResult.Fail<WebFile>(WebOutcome.Denied, problem ?? "Access denied.");
             }
 
-            var content = await _records.ReadAsync(caller, Hash.Parse(row.RecordId), AccessPurpose.None, cancellationToken).ConfigureAwait(false);
+            var content = await FetchAsync(caller, key, id, AccessPurpose.None, cancellationToken).ConfigureAwait(false);
             if (!content.IsSuccess)
             {
+                var code = content.Status switch
+                {
+                    StatusCodes.Status403Forbidden => "forbidden",
+                    StatusCodes.Status404NotFound => "not-found",
+                    _ => "transient",
+                };
+                issues.Add(ExportIssue(row.RecordId, code, string.IsNullOrEmpty(content.Detail) ? "The record could not be read." : content.Detail));
                 continue;
             }
 
-            var plaintext = RecordReader.Open(Suite, key, Hash.Parse(row.RecordId), content.Value!, RecordTiers.Merge);
+            try
+            {
+                var plaintext = RecordReader.Open(Suite, key, id, content.Value!, RecordTiers.Merge);
+                entries.Add(new JsonObject
+                {
+                    ["fullUrl"] = $"urn:medledger:record:{row.RecordId}",
+                    ["resource"] = JsonNode.Parse(plaintext.Merged!),
+                });
+            }
+            catch (Exception exception) when (exception is CryptoException or RecordIntegrityException or JsonException)
+            {
+                issues.Add(ExportIssue(row.RecordId, "integrity", "The record failed its integrity check and was not exported."));
+            }
+        }
+
+        if (issues.Count > 0)
+        {
             entries.Add(new JsonObject
             {
-                ["fullUrl"] = $"urn:medledger:record:{row.RecordId}",
-                ["resource"] = JsonNode.Parse(plaintext.Merged!),
+                ["fullUrl"] = "urn:medledger:export-issues",
+                ["resource"] = new JsonObject { ["resourceType"] = "OperationOutcome", ["issue"] = issues },
             });
         }
 
@@ -391,6 +410,29 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
         }
 
         return (caller, key, null);
+    }
+
+    private static JsonObject ExportIssue(string recordId, string code, string detail) => new()
+    {
+        ["severity"] = "error",
+        ["code"] = code,
+        ["diagnostics"] = detail,
+        ["expression"] = new JsonArray($"urn:medledger:record:{recordId}"),
+    };
+
+    /// <summary>
+    /// The read path for a web user: this node's own read, or — when another member's node holds the record — the
+    /// user's own signed read forwarded there (ARCHITECTURE §10). A forwarded answer is bound to this node's copy of the
+    /// chain before it is opened: each tier's content address and salted commitment must be the anchored ones and the
+    /// record facts are taken from the anchor, so a holder (or anything between) cannot pass off other content as this
+    /// record.
+    /// </summary>
+    private async Task<ServiceResult<RecordContentResponse>> FetchAsync(Caller caller, ISigningKey key, Hash id, AccessPurpose purpose, CancellationToken cancellationToken)
+    {
+        var content = await _records.ReadAsync(caller, id, purpose, cancellationToken).ConfigureAwait(false);
+        return content.Status == StatusCodes.Status421MisdirectedRequest
+            ? BindToAnchor(id, await _remote.FetchAsync(key, id, purpose, cancellationToken).ConfigureAwait(false))
+            : content;
     }
 
     private static async Task<WebResult<T>> Guard<T>(Func<Task<WebResult<T>>> action)
