@@ -445,6 +445,13 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
         {
             return WebResult.Fail<T>(WebOutcome.Unavailable, "The access log cannot be written right now, so nothing was shown or changed. Try again shortly.");
         }
+        catch (ObjectDisposedException)
+        {
+            // The session's keys were wiped while this request used them (sign-out in another tab, or the idle timeout
+            // ending the session mid-request): the action stopped at the first signature it could not make, so the user is
+            // told to sign in again instead of seeing a server error.
+            return WebResult.Fail<T>(WebOutcome.Unavailable, "Your session has ended; sign in again.");
+        }
     }
 
     private ServiceResult<RecordContentResponse> BindToAnchor(Hash recordId, ServiceResult<RecordContentResponse> fetched)
