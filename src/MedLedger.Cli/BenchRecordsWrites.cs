@@ -99,7 +99,7 @@ internal static class BenchRecordsWrites
             var began = Stopwatch.GetTimestamp();
             var parts = RecordTiers.Split(document);
             var at = stages.Add(StageSplit, began);
-            var draft = RecordWriter.Prepare(suite, writer.Key, BenchRecordsConsortium.ChainId, patient.KeyId, patient.Key.PublicKey.Span, BenchRecordsConsortium.Hospital, consortium.OrganisationKey, RecordCategory.Laboratory, parts, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            var draft = RecordWriter.Prepare(suite, writer.Key, BenchRecordsConsortium.ChainId, patient.KeyId, patient.Key.PublicKey.Span, BenchRecordsConsortium.Hospital, consortium.OrganisationKey, RecordCategory.Laboratory, parts, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), client.EnvelopeWrapper);
             at = stages.Add(StageSeal, at);
             draft = draft.SignConsent(suite, patient.Key);
             at = stages.Add(StageConsent, at);

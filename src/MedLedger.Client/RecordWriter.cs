@@ -101,7 +101,7 @@ public sealed class RecordWriter
             throw new MedLedgerClientException($"Organisation '{organisation}' has a malformed encryption key.", exception);
         }
 
-        var draft = Prepare(_client.Suite, _client.Key, chainId, patient, patientKey, organisation, organisationKey, category, parts, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        var draft = Prepare(_client.Suite, _client.Key, chainId, patient, patientKey, organisation, organisationKey, category, parts, _time.GetUtcNow().ToUnixTimeMilliseconds(), _client.EnvelopeWrapper);
         return authorIsPatient ? draft.WithPatientAuthor() : draft;
     }
 
@@ -110,9 +110,11 @@ public sealed class RecordWriter
     /// ciphertext, its data key wrapped (ephemeral form) for the patient's and the organisation's keys, each bound to
     /// the record, tier and recipient key id; the data keys wiped; the anchor signed by <paramref name="author"/>. The
     /// draft's authorisation is <see cref="WriteAuthorisation.PatientAuthor"/> when the author's key id is the patient,
-    /// else none yet.
+    /// else none yet. A <paramref name="wrapper"/> wraps the data keys reusing one one-off sender key per recipient for a
+    /// bounded number of records (ADR 0007 §10): one key generation and agreement per recipient every thousand records
+    /// instead of two per record; without one, every envelope gets a fresh one-off key.
     /// </summary>
-    public static RecordDraft Prepare(ICryptoSuite suite, ISigningKey author, string chainId, Hash patient, ReadOnlySpan<byte> patientPublicKey, string organisation, ReadOnlySpan<byte> organisationKey, RecordCategory category, IReadOnlyDictionary<SensitivityTier, byte[]> parts, long createdUnixMilliseconds)
+    public static RecordDraft Prepare(ICryptoSuite suite, ISigningKey author, string chainId, Hash patient, ReadOnlySpan<byte> patientPublicKey, string organisation, ReadOnlySpan<byte> organisationKey, RecordCategory category, IReadOnlyDictionary<SensitivityTier, byte[]> parts, long createdUnixMilliseconds, EphemeralWrapper? wrapper = null)
     {
         ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(author);
@@ -144,8 +146,14 @@ public sealed class RecordWriter
             var sealedTier = RecordSealing.SealTier(suite, recordId, tier, content);
             try
             {
-                var patientEnvelope = KeyWrap.WrapEphemeral(suite, patientPublicKey, sealedTier.DataKey, RecordSealing.EnvelopeAssociatedData(recordId, tier, patientKeyId));
-                var organisationEnvelope = KeyWrap.WrapEphemeral(suite, organisationKey, sealedTier.DataKey, RecordSealing.EnvelopeAssociatedData(recordId, tier, organisationKeyId));
+                var patientAssociated = RecordSealing.EnvelopeAssociatedData(recordId, tier, patientKeyId);
+                var organisationAssociated = RecordSealing.EnvelopeAssociatedData(recordId, tier, organisationKeyId);
+                var patientEnvelope = wrapper is null
+                    ? KeyWrap.WrapEphemeral(suite, patientPublicKey, sealedTier.DataKey, patientAssociated)
+                    : wrapper.Wrap(patientPublicKey, sealedTier.DataKey, patientAssociated);
+                var organisationEnvelope = wrapper is null
+                    ? KeyWrap.WrapEphemeral(suite, organisationKey, sealedTier.DataKey, organisationAssociated)
+                    : wrapper.Wrap(organisationKey, sealedTier.DataKey, organisationAssociated);
                 anchors.Add(new RecordTierAnchor(tier, sealedTier.ContentAddress, sealedTier.Commitment, checked((uint)sealedTier.Ciphertext.Length)));
                 uploads.Add(new RecordTierUpload(ApiNames.Of(tier), Convert.ToBase64String(sealedTier.Ciphertext), Convert.ToBase64String(patientEnvelope), Convert.ToBase64String(organisationEnvelope)));
             }

@@ -48,6 +48,11 @@ public sealed class RecordService
     private readonly IRecordContentValidator _validator;
     private readonly TimeProvider _clock;
 
+    // Writers reuse a one-off sender key per recipient for many records (EphemeralWrapper), and every static envelope
+    // comes from the organisation's own key: so the secrets behind the organisation envelopes recur, and each is agreed
+    // once instead of on every upload.
+    private readonly UnwrapCache _envelopeSecrets;
+
     public RecordService(LedgerStateMachine ledger, LedgerService ledgerService, IRecordStore store, HostedOrganisations organisations, AccessLogger accessLog, IRecordContentValidator validator, TimeProvider clock)
     {
         _ledger = ledger;
@@ -57,6 +62,7 @@ public sealed class RecordService
         _accessLog = accessLog;
         _validator = validator;
         _clock = clock;
+        _envelopeSecrets = new UnwrapCache(ledger.Suite);
     }
 
     private ICryptoSuite Suite => _ledger.Suite;
@@ -125,7 +131,7 @@ public sealed class RecordService
 
             try
             {
-                var dataKey = KeyWrap.Unwrap(Suite, orgKey, organisationEnvelope, RecordSealing.EnvelopeAssociatedData(anchor.RecordId, tierAnchor.Tier, orgKeyId));
+                var dataKey = _envelopeSecrets.Unwrap(orgKey, organisationEnvelope, RecordSealing.EnvelopeAssociatedData(anchor.RecordId, tierAnchor.Tier, orgKeyId));
                 plaintexts[tierAnchor.Tier] = RecordSealing.OpenTier(Suite, anchor.RecordId, tierAnchor.Tier, ciphertext, dataKey, tierAnchor.ContentAddress, tierAnchor.Commitment);
 
                 // Keep the organisation's copy in the static form (from and to the organisation's own key), so that a
@@ -212,9 +218,9 @@ public sealed class RecordService
             try
             {
                 var associated = RecordSealing.EnvelopeAssociatedData(recordId, tier, orgKeyId);
-                dataKey = stored.OrganisationEnvelope is [2, ..]
-                    ? KeyWrap.UnwrapWithSecret(Suite, _organisations.StaticSecret(record.Organisation, orgKeyId, orgKey.PublicKey.Span), orgKey.PublicKey.Span, stored.OrganisationEnvelope, associated)
-                    : KeyWrap.Unwrap(Suite, orgKey, stored.OrganisationEnvelope, associated);
+                // Either form: static from the organisation's own key (written since ADR 0007 §5's change), or the
+                // writer's ephemeral form (older records); both secrets are agreed once and cached.
+                dataKey = _envelopeSecrets.Unwrap(orgKey, stored.OrganisationEnvelope, associated);
             }
             catch (CryptoException)
             {
