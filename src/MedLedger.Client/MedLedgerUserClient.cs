@@ -225,6 +225,17 @@ public sealed class MedLedgerUserClient : IDisposable
     }
 
     /// <summary>
+    /// Uploads up to <see cref="RecordBatchUploadRequest.MaxRecords"/> prepared records in one signed request
+    /// (<c>POST /api/v1/records/batch</c>). The answer has one result per record, in order: a refused record is reported
+    /// there (status <c>rejected</c> with its code), not thrown; the call throws only when the whole request is refused.
+    /// </summary>
+    public Task<RecordBatchUploadResponse> UploadRecordBatchAsync(RecordBatchUploadRequest request, bool waitForCommit = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _api.PostAsync<RecordBatchUploadRequest, RecordBatchUploadResponse>(waitForCommit ? "api/v1/records/batch?wait=commit" : "api/v1/records/batch", request, cancellationToken);
+    }
+
+    /// <summary>
     /// Fetches a record's ciphertext and the data keys wrapped for this key (<c>GET /api/v1/records/{id}</c>); the read
     /// is logged on chain with <paramref name="purpose"/>. Use <see cref="ReadRecordAsync"/> to verify and decrypt.
     /// </summary>

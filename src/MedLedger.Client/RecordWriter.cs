@@ -198,6 +198,53 @@ public sealed class RecordWriter
         return response;
     }
 
+    /// <summary>
+    /// Signs the drafts' anchor transactions with this writer's key (consecutive nonces, in order) and uploads them in one
+    /// request (<see cref="MedLedgerUserClient.UploadRecordBatchAsync"/>). Results are per record, in order; a record
+    /// the node refused has status <c>rejected</c>, and its nonce is left unused (the node lets later ones through).
+    /// </summary>
+    public async Task<RecordBatchUploadResponse> UploadBatchAsync(IReadOnlyList<RecordDraft> drafts, bool waitForCommit = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(drafts);
+        if (drafts.Count is 0 or > RecordBatchUploadRequest.MaxRecords)
+        {
+            throw new ArgumentException($"A batch holds 1 to {RecordBatchUploadRequest.MaxRecords} records.", nameof(drafts));
+        }
+
+        var factory = await _client.GetTransactionFactoryAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var draft in drafts)
+        {
+            ArgumentNullException.ThrowIfNull(draft, nameof(drafts));
+            if (draft.Anchor.Authorisation == WriteAuthorisation.None)
+            {
+                throw new InvalidOperationException($"Record {draft.RecordId} has no authorisation yet: add the patient's consent signature or a grant.");
+            }
+
+            if (draft.Anchor.Author != factory.Sender || !string.Equals(draft.ChainId, factory.ChainId, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"Record {draft.RecordId} was prepared by another key or for another chain.");
+            }
+        }
+
+        var request = new RecordBatchUploadRequest(drafts.Select(d => d.ToUploadRequest(factory.AnchorRecord(d.Anchor))).ToList());
+        var response = await _client.UploadRecordBatchAsync(request, waitForCommit, cancellationToken).ConfigureAwait(false);
+        if (response.Results is null || response.Results.Count != drafts.Count)
+        {
+            throw new MedLedgerClientException($"The node answered {response.Results?.Count ?? 0} results for a batch of {drafts.Count} records.");
+        }
+
+        for (var i = 0; i < drafts.Count; i++)
+        {
+            var result = response.Results[i];
+            if (!string.Equals(result.Status, "rejected", StringComparison.Ordinal) && !string.Equals(result.RecordId, drafts[i].RecordId.ToString(), StringComparison.OrdinalIgnoreCase))
+            {
+                throw new MedLedgerClientException($"The node acknowledged record {result.RecordId} for the batch's record {drafts[i].RecordId}.");
+            }
+        }
+
+        return response;
+    }
+
     private static void CheckParts(RecordCategory category, IReadOnlyDictionary<SensitivityTier, byte[]> parts)
     {
         if (category == RecordCategory.None || !Enum.IsDefined(category))
