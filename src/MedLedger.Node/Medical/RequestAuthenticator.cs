@@ -137,6 +137,27 @@ public sealed class RequestAuthenticator
             return null;
         }
 
+        // With a declared length (the SDK always sends one) the body is read into one array of that size: a batch
+        // upload's body of several hundred KB would otherwise be copied through a growing stream and copied again, all
+        // on the large-object heap. The server ends the body at the declared length.
+        if (request.ContentLength is { } declared)
+        {
+            var exact = new byte[declared];
+            var filled = 0;
+            while (filled < exact.Length)
+            {
+                var got = await request.Body.ReadAsync(exact.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                if (got == 0)
+                {
+                    return exact[..filled];
+                }
+
+                filled += got;
+            }
+
+            return exact;
+        }
+
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
