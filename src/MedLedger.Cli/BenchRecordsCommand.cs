@@ -21,13 +21,14 @@ internal static class BenchRecordsCommand
         var reads = new Option<int>("--reads") { Description = "Reads in each of the two timed read phases (fetch only; fetch, verify and decrypt).", DefaultValueFactory = _ => 20_000 };
         var warmupReads = new Option<int>("--warmup-reads") { Description = "Reads before the timed read phases, not counted.", DefaultValueFactory = _ => 5_000 };
         var commitSample = new Option<int>("--commit-sample") { Description = "Every n-th upload of each writer waits for its commit, to sample write latency to commit (0: none).", DefaultValueFactory = _ => 50 };
+        var uploadBatch = new Option<int>("--upload-batch") { Description = "After the single-upload write phase, a second timed write phase of as many records uploaded n per request (POST /api/v1/records/batch); 0 or 1: none.", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Seed of the bundles and of the writers' and readers' choices.", DefaultValueFactory = _ => 1 };
         var data = new Option<DirectoryInfo?>("--data") { Description = "New or empty folder for the benchmark node and the baseline database (default: a temporary folder, deleted afterwards unless --keep)." };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder afterwards." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
         var command = new Command("records", "Write 8 KiB FHIR records (seal, store, anchor) and read them back (policy, access log, re-wrap) on a fresh consortium node in a child process; compare with the same sealed bundles written straight into SQLite.")
         {
-            writers, records, warmupRecords, patients, readers, reads, warmupReads, commitSample, seed, data, keep, json,
+            writers, records, warmupRecords, patients, readers, reads, warmupReads, commitSample, uploadBatch, seed, data, keep, json,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -43,7 +44,8 @@ internal static class BenchRecordsCommand
                 parse.GetValue(seed),
                 parse.GetValue(data)?.FullName,
                 parse.GetValue(keep),
-                parse.GetValue(json));
+                parse.GetValue(json),
+                parse.GetValue(uploadBatch));
             settings.Validate();
             try
             {
@@ -72,7 +74,8 @@ internal static class BenchRecordsCommand
 /// <param name="DataDirectory">The folder, or null for a temporary one.</param>
 /// <param name="Keep">Keep a temporary folder afterwards.</param>
 /// <param name="Json">Print one JSON object instead of text.</param>
-internal sealed record BenchRecordsSettings(int Writers, int Records, int WarmupRecords, int Patients, int Readers, int Reads, int WarmupReads, int CommitSample, int Seed, string? DataDirectory, bool Keep, bool Json)
+/// <param name="UploadBatch">Records per request in a second, batched write phase (0 or 1: no such phase).</param>
+internal sealed record BenchRecordsSettings(int Writers, int Records, int WarmupRecords, int Patients, int Readers, int Reads, int WarmupReads, int CommitSample, int Seed, string? DataDirectory, bool Keep, bool Json, int UploadBatch = 0)
 {
     /// <summary>Most writers or readers: each has its own key, HTTP connection and registration.</summary>
     public const int MaxClients = 256;
@@ -105,6 +108,11 @@ internal sealed record BenchRecordsSettings(int Writers, int Records, int Warmup
         if (WarmupRecords < 0 || WarmupReads < 0 || CommitSample < 0)
         {
             throw new CliUsageException("--warmup-records, --warmup-reads and --commit-sample must not be negative.");
+        }
+
+        if (UploadBatch is < 0 or > Client.RecordBatchUploadRequest.MaxRecords)
+        {
+            throw new CliUsageException($"--upload-batch must be 0..{Client.RecordBatchUploadRequest.MaxRecords}, not {UploadBatch}.");
         }
 
         if (Reads < Readers)

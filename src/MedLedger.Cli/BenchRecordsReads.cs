@@ -87,7 +87,7 @@ internal static class BenchRecordsReads
                 if (mode == ReadMode.FetchAndOpen)
                 {
                     // Throws RecordIntegrityException or CryptoException when anything does not match: the run fails.
-                    var opened = RecordReader.Open(world.Suite, reader.Identity.Key, record.RecordId, response);
+                    var opened = RecordReader.Open(world.Suite, reader.Identity.Key, record.RecordId, response, merge: null, reader.Client.EnvelopeSecrets);
                     if (opened.Parts.Count != record.Tiers)
                     {
                         throw new BenchmarkFailedException($"A read of record {record.RecordId} opened {opened.Parts.Count} of its {record.Tiers} tiers.");

@@ -42,6 +42,7 @@ internal static class BenchRecordsRunner
             {
                 log.WriteLine($"Starting a fresh consortium node in {directory.Root}...");
                 WritePhaseResult warmUpWrites, writes;
+                WritePhaseResult? batchedWrites = null;
                 ReadPhaseResult[] reads;
                 int[] readTransactions;
                 double[] drainSeconds;
@@ -66,9 +67,15 @@ internal static class BenchRecordsRunner
                         log.WriteLine($"Writing {settings.Records:N0} records from {settings.Writers} writers (prepare, upload without waiting, then wait for every anchor to commit)...");
                         writes = await BenchRecordsWrites.RunAsync(world, settings.Records, settings.CommitSample, settings.Seed + 2, cancellationToken).ConfigureAwait(false);
                         log.WriteLine($"  {writes.Records.Count / writes.Elapsed.TotalSeconds:N0} records/s");
+                        if (settings.UploadBatch > 1)
+                        {
+                            log.WriteLine($"Writing {settings.Records:N0} records from {settings.Writers} writers in batches of {settings.UploadBatch} per request...");
+                            batchedWrites = await BenchRecordsWrites.RunAsync(world, settings.Records, settings.CommitSample, settings.Seed + 7, cancellationToken, settings.UploadBatch).ConfigureAwait(false);
+                            log.WriteLine($"  {batchedWrites.Records.Count / batchedWrites.Elapsed.TotalSeconds:N0} records/s");
+                        }
 
                         // Step 5.
-                        var readers = BenchRecordsReads.CreateReaders(world, settings.Readers, warmUpWrites.Records.Concat(writes.Records).ToList());
+                        var readers = BenchRecordsReads.CreateReaders(world, settings.Readers, warmUpWrites.Records.Concat(writes.Records).Concat(batchedWrites?.Records ?? []).ToList());
                         log.WriteLine($"Warming up with {settings.WarmupReads:N0} reads (not counted)...");
                         await BenchRecordsReads.RunAsync(world, readers, Math.Max(settings.WarmupReads, readers.Count), ReadMode.FetchAndOpen, settings.Seed + 3, cancellationToken).ConfigureAwait(false);
                         await BenchRecordsWorld.WaitForEmptyMempoolAsync(world.Api, TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
@@ -120,6 +127,7 @@ internal static class BenchRecordsRunner
                     MeanBundleBytes = (int)documents.Average(d => d.Length),
                     Costs = costs,
                     Writes = ToReport(settings, writes),
+                    BatchedWrites = batchedWrites is null ? null : ToReport(settings, batchedWrites) with { UploadBatch = settings.UploadBatch },
                     Reads = reads.Select((r, i) => ToReport(settings, r, readTransactions[i], drainSeconds[i])).ToList(),
                     AccessLog = accessLog,
                     Baseline = baseline,

@@ -26,7 +26,7 @@ internal static class BenchRecordsWrites
     private const int MaxFailures = 100;
     private const int SampledTransactions = 32;
 
-    public static async Task<WritePhaseResult> RunAsync(BenchRecordsWorld world, int total, int commitSample, int seed, CancellationToken cancellationToken)
+    public static async Task<WritePhaseResult> RunAsync(BenchRecordsWorld world, int total, int commitSample, int seed, CancellationToken cancellationToken, int uploadBatch = 1)
     {
         ArgumentNullException.ThrowIfNull(world);
         var writers = world.Consortium.Writers.Count;
@@ -48,9 +48,11 @@ internal static class BenchRecordsWrites
         for (var w = 0; w < writers; w++)
         {
             var share = (total / writers) + (w < total % writers ? 1 : 0);
-            var slice = new WriterSlice(w, offset, share, commitSample, seed);
+            var slice = new WriterSlice(w, offset, share, commitSample, seed, Math.Max(1, uploadBatch));
             offset += share;
-            tasks.Add(Task.Run(() => WriteAsync(world, slice, stages, uploadLatencies, commitLatencies, commitLatenciesWithPrepare, written, failures, cancellationToken), cancellationToken));
+            tasks.Add(Task.Run(() => slice.Batch > 1
+                ? WriteBatchesAsync(world, slice, stages, uploadLatencies, commitLatencies, commitLatenciesWithPrepare, written, failures, cancellationToken)
+                : WriteAsync(world, slice, stages, uploadLatencies, commitLatencies, commitLatenciesWithPrepare, written, failures, cancellationToken), cancellationToken));
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -99,7 +101,7 @@ internal static class BenchRecordsWrites
             var began = Stopwatch.GetTimestamp();
             var parts = RecordTiers.Split(document);
             var at = stages.Add(StageSplit, began);
-            var draft = RecordWriter.Prepare(suite, writer.Key, BenchRecordsConsortium.ChainId, patient.KeyId, patient.Key.PublicKey.Span, BenchRecordsConsortium.Hospital, consortium.OrganisationKey, RecordCategory.Laboratory, parts, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            var draft = RecordWriter.Prepare(suite, writer.Key, BenchRecordsConsortium.ChainId, patient.KeyId, patient.Key.PublicKey.Span, BenchRecordsConsortium.Hospital, consortium.OrganisationKey, RecordCategory.Laboratory, parts, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), client.EnvelopeWrapper);
             at = stages.Add(StageSeal, at);
             draft = draft.SignConsent(suite, patient.Key);
             at = stages.Add(StageConsent, at);
@@ -143,6 +145,104 @@ internal static class BenchRecordsWrites
         }
     }
 
+    /// <summary>
+    /// As <see cref="WriteAsync"/>, but a writer prepares <see cref="WriterSlice.Batch"/> records and uploads them in one
+    /// request (<see cref="MedLedgerUserClient.UploadRecordBatchAsync"/>); every record's latency is its batch's. A
+    /// batch waits for its commit when it holds a record whose index a single upload would have sampled.
+    /// </summary>
+    private static async Task WriteBatchesAsync(BenchRecordsWorld world, WriterSlice slice, StageClock stages, double[] uploadLatencies, double[] commitLatencies, double[] commitLatenciesWithPrepare, WrittenRecord?[] written, FailureTally failures, CancellationToken cancellationToken)
+    {
+        var consortium = world.Consortium;
+        var suite = consortium.Suite;
+        var writer = consortium.Writers[slice.Writer];
+        var client = world.WriterClients[slice.Writer];
+        var patients = Enumerable.Range(0, consortium.Patients.Count).Where(p => p % consortium.Writers.Count == slice.Writer).ToArray();
+        var random = new Random(HashCode.Combine(slice.Seed, slice.Writer, slice.Offset));
+        for (var first = 0; first < slice.Count; first += slice.Batch)
+        {
+            var count = Math.Min(slice.Batch, slice.Count - first);
+            var drafts = new List<(RecordDraft Draft, int Index, int Patient)>(count);
+            var requests = new List<RecordUploadRequest>(count);
+            var began = Stopwatch.GetTimestamp();
+            var waitForCommit = false;
+            for (var k = first; k < first + count; k++)
+            {
+                var patientIndex = patients[(slice.Offset + k) % patients.Length];
+                var patient = consortium.Patients[patientIndex];
+                var document = world.Documents[random.Next(world.Documents.Count)];
+                waitForCommit |= slice.CommitSample > 0 && k % slice.CommitSample == slice.CommitSample - 1;
+                var at = Stopwatch.GetTimestamp();
+                var parts = RecordTiers.Split(document);
+                at = stages.Add(StageSplit, at);
+                var draft = RecordWriter.Prepare(suite, writer.Key, BenchRecordsConsortium.ChainId, patient.KeyId, patient.Key.PublicKey.Span, BenchRecordsConsortium.Hospital, consortium.OrganisationKey, RecordCategory.Laboratory, parts, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), client.EnvelopeWrapper);
+                at = stages.Add(StageSeal, at);
+                draft = draft.SignConsent(suite, patient.Key);
+                at = stages.Add(StageConsent, at);
+                requests.Add(draft.ToUploadRequest(writer.Factory.AnchorRecord(draft.Anchor)));
+                stages.Add(StageTransaction, at);
+                drafts.Add((draft, slice.Offset + k, patientIndex));
+            }
+
+            var sent = Stopwatch.GetTimestamp();
+            RecordBatchUploadResponse response;
+            try
+            {
+                response = await client.UploadRecordBatchAsync(new RecordBatchUploadRequest(requests), waitForCommit, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MedLedgerApiException exception)
+            {
+                for (var k = 0; k < count; k++)
+                {
+                    failures.Add(exception.Code ?? ((int)exception.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                continue;
+            }
+
+            // The stage clock counts per call; spread the batch's upload over its records so the stage stays per record.
+            var answered = Stopwatch.GetTimestamp();
+            for (var k = 0; k < count; k++)
+            {
+                stages.Add(StageUpload, answered - ((answered - sent) / count));
+            }
+
+            var latency = Stopwatch.GetElapsedTime(sent, answered).TotalMilliseconds;
+            for (var k = 0; k < count; k++)
+            {
+                var (draft, index, patientIndex) = drafts[k];
+                var result = response.Results[k];
+                if (result.Status == "rejected")
+                {
+                    failures.Add(result.Code ?? "rejected");
+                    continue;
+                }
+
+                if (waitForCommit)
+                {
+                    if (result.Height is null)
+                    {
+                        failures.Add("NotCommittedInTime");
+                        continue;
+                    }
+
+                    commitLatencies[index] = latency;
+                    commitLatenciesWithPrepare[index] = Stopwatch.GetElapsedTime(began, answered).TotalMilliseconds;
+                }
+                else
+                {
+                    uploadLatencies[index] = latency;
+                }
+
+                if (!string.Equals(result.RecordId, draft.RecordId.ToString(), StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new BenchmarkFailedException($"The node acknowledged record {result.RecordId} for an upload of {draft.RecordId}.");
+                }
+
+                written[index] = new WrittenRecord(draft.RecordId, patientIndex, draft.Anchor.Tiers.Count, result.TransactionId);
+            }
+        }
+    }
+
     /// <summary>The node's blocks since the phase began hold exactly the written anchors; a sample is served committed.</summary>
     private static async Task<string?> CheckAsync(BenchRecordsWorld world, List<WrittenRecord> records, int failed, int[] blocks, NodeStatus after, CancellationToken cancellationToken)
     {
@@ -171,7 +271,7 @@ internal static class BenchRecordsWrites
         return null;
     }
 
-    private sealed record WriterSlice(int Writer, int Offset, int Count, int CommitSample, int Seed);
+    private sealed record WriterSlice(int Writer, int Offset, int Count, int CommitSample, int Seed, int Batch);
 }
 
 /// <summary>A record the benchmark wrote: id, patient (index into the consortium's patients), tier count, anchor id.</summary>

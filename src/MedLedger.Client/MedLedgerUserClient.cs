@@ -41,6 +41,8 @@ public sealed class MedLedgerUserClient : IDisposable
         _chainId = chainId;
         KeyId = suite.Hash(key.PublicKey.Span);
         Node = new MedLedgerClient(http);
+        EnvelopeWrapper = new EphemeralWrapper(suite);
+        EnvelopeSecrets = new UnwrapCache(suite, capacity: 1_024);
     }
 
     /// <summary>
@@ -73,6 +75,18 @@ public sealed class MedLedgerUserClient : IDisposable
 
     /// <summary>The key's id: the suite hash of its public key.</summary>
     public Hash KeyId { get; }
+
+    /// <summary>
+    /// Wraps the data keys of the records this client writes (<see cref="RecordWriter"/>), reusing one one-off sender
+    /// key per recipient for at most 1,000 records and 5 minutes (ADR 0007 §10).
+    /// </summary>
+    public EphemeralWrapper EnvelopeWrapper { get; }
+
+    /// <summary>
+    /// The secrets this client's key agreed with the senders of envelopes it opened (the holding organisations' keys),
+    /// so that <see cref="ReadRecordAsync"/> costs no key agreement after a holder's first record (ADR 0007 §5).
+    /// </summary>
+    public UnwrapCache EnvelopeSecrets { get; }
 
     /// <summary>The chain id, read once from the node's status (checking its suite) unless it was given.</summary>
     public async Task<string> GetChainIdAsync(CancellationToken cancellationToken = default)
@@ -211,6 +225,17 @@ public sealed class MedLedgerUserClient : IDisposable
     }
 
     /// <summary>
+    /// Uploads up to <see cref="RecordBatchUploadRequest.MaxRecords"/> prepared records in one signed request
+    /// (<c>POST /api/v1/records/batch</c>). The answer has one result per record, in order: a refused record is reported
+    /// there (status <c>rejected</c> with its code), not thrown; the call throws only when the whole request is refused.
+    /// </summary>
+    public Task<RecordBatchUploadResponse> UploadRecordBatchAsync(RecordBatchUploadRequest request, bool waitForCommit = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _api.PostAsync<RecordBatchUploadRequest, RecordBatchUploadResponse>(waitForCommit ? "api/v1/records/batch?wait=commit" : "api/v1/records/batch", request, cancellationToken);
+    }
+
+    /// <summary>
     /// Fetches a record's ciphertext and the data keys wrapped for this key (<c>GET /api/v1/records/{id}</c>); the read
     /// is logged on chain with <paramref name="purpose"/>. Use <see cref="ReadRecordAsync"/> to verify and decrypt.
     /// </summary>
@@ -230,7 +255,7 @@ public sealed class MedLedgerUserClient : IDisposable
     public async Task<RecordPlaintext> ReadRecordAsync(Hash recordId, AccessPurpose purpose = AccessPurpose.Treatment, Func<IReadOnlyDictionary<SensitivityTier, byte[]>, byte[]>? merge = null, CancellationToken cancellationToken = default)
     {
         var response = await GetRecordContentAsync(recordId, purpose, cancellationToken).ConfigureAwait(false);
-        return RecordReader.Open(Suite, Key, recordId, response, merge);
+        return RecordReader.Open(Suite, Key, recordId, response, merge, EnvelopeSecrets);
     }
 
     /// <summary>Records of one patient's pseudonyms, newest first (<c>GET /api/v1/records?patient=…</c>).</summary>
@@ -297,6 +322,7 @@ public sealed class MedLedgerUserClient : IDisposable
     {
         _ownedHttp?.Dispose();
         _factoryGate.Dispose();
+        EnvelopeWrapper.Dispose();
     }
 
     private static string WithQuery(string path, AccessLogQuery? query)

@@ -19,7 +19,16 @@ public static class RecordReader
     /// record, names a tier twice or one the record does not have, is not base64, or a ciphertext does not match its
     /// address or commitment; <see cref="CryptoException"/> when an envelope is altered or not meant for this key.
     /// </summary>
-    public static RecordPlaintext Open(ICryptoSuite suite, ISigningKey reader, Hash recordId, RecordContentResponse response, Func<IReadOnlyDictionary<SensitivityTier, byte[]>, byte[]>? merge = null)
+    /// <param name="suite">The chain's suite.</param>
+    /// <param name="reader">The reader's key (the envelopes are bound to its key id).</param>
+    /// <param name="recordId">The record asked for.</param>
+    /// <param name="response">What the node answered.</param>
+    /// <param name="merge">Recombines the tier parts into one document, or null.</param>
+    /// <param name="secrets">
+    /// Opens the envelopes with the secret agreed with each holding organisation's key kept from earlier reads, so a read
+    /// costs no key agreement after the first from that holder; null agrees it every time. Same checks either way.
+    /// </param>
+    public static RecordPlaintext Open(ICryptoSuite suite, ISigningKey reader, Hash recordId, RecordContentResponse response, Func<IReadOnlyDictionary<SensitivityTier, byte[]>, byte[]>? merge = null, UnwrapCache? secrets = null)
     {
         ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(reader);
@@ -54,7 +63,8 @@ public static class RecordReader
                 throw new CryptoException($"The envelope of tier {tier} is not from the holding organisation's key.");
             }
 
-            var dataKey = KeyWrap.Unwrap(suite, reader, envelope, RecordSealing.EnvelopeAssociatedData(recordId, tier, readerKeyId));
+            var associated = RecordSealing.EnvelopeAssociatedData(recordId, tier, readerKeyId);
+            var dataKey = secrets is null ? KeyWrap.Unwrap(suite, reader, envelope, associated) : secrets.Unwrap(reader, envelope, associated);
             try
             {
                 parts[tier] = RecordSealing.OpenTier(suite, recordId, tier, ciphertext, dataKey, contentAddress, commitment);

@@ -101,7 +101,7 @@ public sealed class RecordWriter
             throw new MedLedgerClientException($"Organisation '{organisation}' has a malformed encryption key.", exception);
         }
 
-        var draft = Prepare(_client.Suite, _client.Key, chainId, patient, patientKey, organisation, organisationKey, category, parts, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        var draft = Prepare(_client.Suite, _client.Key, chainId, patient, patientKey, organisation, organisationKey, category, parts, _time.GetUtcNow().ToUnixTimeMilliseconds(), _client.EnvelopeWrapper);
         return authorIsPatient ? draft.WithPatientAuthor() : draft;
     }
 
@@ -110,9 +110,11 @@ public sealed class RecordWriter
     /// ciphertext, its data key wrapped (ephemeral form) for the patient's and the organisation's keys, each bound to
     /// the record, tier and recipient key id; the data keys wiped; the anchor signed by <paramref name="author"/>. The
     /// draft's authorisation is <see cref="WriteAuthorisation.PatientAuthor"/> when the author's key id is the patient,
-    /// else none yet.
+    /// else none yet. A <paramref name="wrapper"/> wraps the data keys reusing one one-off sender key per recipient for a
+    /// bounded number of records (ADR 0007 §10): one key generation and agreement per recipient every thousand records
+    /// instead of two per record; without one, every envelope gets a fresh one-off key.
     /// </summary>
-    public static RecordDraft Prepare(ICryptoSuite suite, ISigningKey author, string chainId, Hash patient, ReadOnlySpan<byte> patientPublicKey, string organisation, ReadOnlySpan<byte> organisationKey, RecordCategory category, IReadOnlyDictionary<SensitivityTier, byte[]> parts, long createdUnixMilliseconds)
+    public static RecordDraft Prepare(ICryptoSuite suite, ISigningKey author, string chainId, Hash patient, ReadOnlySpan<byte> patientPublicKey, string organisation, ReadOnlySpan<byte> organisationKey, RecordCategory category, IReadOnlyDictionary<SensitivityTier, byte[]> parts, long createdUnixMilliseconds, EphemeralWrapper? wrapper = null)
     {
         ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(author);
@@ -144,8 +146,14 @@ public sealed class RecordWriter
             var sealedTier = RecordSealing.SealTier(suite, recordId, tier, content);
             try
             {
-                var patientEnvelope = KeyWrap.WrapEphemeral(suite, patientPublicKey, sealedTier.DataKey, RecordSealing.EnvelopeAssociatedData(recordId, tier, patientKeyId));
-                var organisationEnvelope = KeyWrap.WrapEphemeral(suite, organisationKey, sealedTier.DataKey, RecordSealing.EnvelopeAssociatedData(recordId, tier, organisationKeyId));
+                var patientAssociated = RecordSealing.EnvelopeAssociatedData(recordId, tier, patientKeyId);
+                var organisationAssociated = RecordSealing.EnvelopeAssociatedData(recordId, tier, organisationKeyId);
+                var patientEnvelope = wrapper is null
+                    ? KeyWrap.WrapEphemeral(suite, patientPublicKey, sealedTier.DataKey, patientAssociated)
+                    : wrapper.Wrap(patientPublicKey, sealedTier.DataKey, patientAssociated);
+                var organisationEnvelope = wrapper is null
+                    ? KeyWrap.WrapEphemeral(suite, organisationKey, sealedTier.DataKey, organisationAssociated)
+                    : wrapper.Wrap(organisationKey, sealedTier.DataKey, organisationAssociated);
                 anchors.Add(new RecordTierAnchor(tier, sealedTier.ContentAddress, sealedTier.Commitment, checked((uint)sealedTier.Ciphertext.Length)));
                 uploads.Add(new RecordTierUpload(ApiNames.Of(tier), Convert.ToBase64String(sealedTier.Ciphertext), Convert.ToBase64String(patientEnvelope), Convert.ToBase64String(organisationEnvelope)));
             }
@@ -185,6 +193,53 @@ public sealed class RecordWriter
         if (!string.Equals(response.RecordId, draft.RecordId.ToString(), StringComparison.OrdinalIgnoreCase))
         {
             throw new MedLedgerClientException($"The node acknowledged record {response.RecordId}, not {draft.RecordId}.");
+        }
+
+        return response;
+    }
+
+    /// <summary>
+    /// Signs the drafts' anchor transactions with this writer's key (consecutive nonces, in order) and uploads them in one
+    /// request (<see cref="MedLedgerUserClient.UploadRecordBatchAsync"/>). Results are per record, in order; a record
+    /// the node refused has status <c>rejected</c>, and its nonce is left unused (the node lets later ones through).
+    /// </summary>
+    public async Task<RecordBatchUploadResponse> UploadBatchAsync(IReadOnlyList<RecordDraft> drafts, bool waitForCommit = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(drafts);
+        if (drafts.Count is 0 or > RecordBatchUploadRequest.MaxRecords)
+        {
+            throw new ArgumentException($"A batch holds 1 to {RecordBatchUploadRequest.MaxRecords} records.", nameof(drafts));
+        }
+
+        var factory = await _client.GetTransactionFactoryAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var draft in drafts)
+        {
+            ArgumentNullException.ThrowIfNull(draft, nameof(drafts));
+            if (draft.Anchor.Authorisation == WriteAuthorisation.None)
+            {
+                throw new InvalidOperationException($"Record {draft.RecordId} has no authorisation yet: add the patient's consent signature or a grant.");
+            }
+
+            if (draft.Anchor.Author != factory.Sender || !string.Equals(draft.ChainId, factory.ChainId, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"Record {draft.RecordId} was prepared by another key or for another chain.");
+            }
+        }
+
+        var request = new RecordBatchUploadRequest(drafts.Select(d => d.ToUploadRequest(factory.AnchorRecord(d.Anchor))).ToList());
+        var response = await _client.UploadRecordBatchAsync(request, waitForCommit, cancellationToken).ConfigureAwait(false);
+        if (response.Results is null || response.Results.Count != drafts.Count)
+        {
+            throw new MedLedgerClientException($"The node answered {response.Results?.Count ?? 0} results for a batch of {drafts.Count} records.");
+        }
+
+        for (var i = 0; i < drafts.Count; i++)
+        {
+            var result = response.Results[i];
+            if (!string.Equals(result.Status, "rejected", StringComparison.Ordinal) && !string.Equals(result.RecordId, drafts[i].RecordId.ToString(), StringComparison.OrdinalIgnoreCase))
+            {
+                throw new MedLedgerClientException($"The node acknowledged record {result.RecordId} for the batch's record {drafts[i].RecordId}.");
+            }
         }
 
         return response;

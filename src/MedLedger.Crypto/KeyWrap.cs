@@ -93,24 +93,44 @@ public static class KeyWrap
     /// <summary>The sender public key an envelope names (the ephemeral key, or the holding organisation's key).</summary>
     public static byte[] ReadSenderKey(ICryptoSuite suite, ReadOnlySpan<byte> envelope) => Parse(suite, envelope).SenderKey;
 
+    /// <summary>The key-encryption key of an ephemeral-form envelope from its agreed secret (for a sender that reuses it).</summary>
+    internal static byte[] DeriveEphemeralKek(ICryptoSuite suite, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> senderPublicKey, ReadOnlySpan<byte> recipientPublicKey) =>
+        DeriveKek(suite, EphemeralForm, secret, senderPublicKey, recipientPublicKey);
+
+    /// <summary>Seals an ephemeral-form envelope under an already derived key-encryption key, with a fresh random nonce.</summary>
+    internal static byte[] SealEphemeralWithKek(ICryptoSuite suite, ReadOnlySpan<byte> kek, ReadOnlySpan<byte> senderPublicKey, ReadOnlySpan<byte> dataKey, ReadOnlySpan<byte> associatedData) =>
+        SealWithKek(suite, EphemeralForm, kek, senderPublicKey, dataKey, associatedData);
+
+    /// <summary>The form and sender key an envelope names (throws <see cref="CryptoException"/> when malformed).</summary>
+    internal static (byte Form, byte[] SenderKey) ReadHeader(ICryptoSuite suite, ReadOnlySpan<byte> envelope)
+    {
+        var (form, sender, _, _) = Parse(suite, envelope);
+        return (form, sender);
+    }
+
     private static byte[] Seal(ICryptoSuite suite, byte form, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> senderPublicKey, ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> dataKey, ReadOnlySpan<byte> associatedData)
     {
         var kek = DeriveKek(suite, form, secret, senderPublicKey, recipientPublicKey);
         try
         {
-            var nonce = RandomNumberGenerator.GetBytes(suite.AeadNonceBytes);
-            var ciphertext = suite.AeadEncrypt(kek, nonce, dataKey, associatedData);
-            var writer = new CanonicalWriter(1 + 4 + senderPublicKey.Length + nonce.Length + ciphertext.Length);
-            writer.WriteByte(form);
-            writer.WriteBytes(senderPublicKey);
-            writer.WriteRaw(nonce);
-            writer.WriteRaw(ciphertext);
-            return writer.ToArray();
+            return SealWithKek(suite, form, kek, senderPublicKey, dataKey, associatedData);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(kek);
         }
+    }
+
+    private static byte[] SealWithKek(ICryptoSuite suite, byte form, ReadOnlySpan<byte> kek, ReadOnlySpan<byte> senderPublicKey, ReadOnlySpan<byte> dataKey, ReadOnlySpan<byte> associatedData)
+    {
+        var nonce = RandomNumberGenerator.GetBytes(suite.AeadNonceBytes);
+        var ciphertext = suite.AeadEncrypt(kek, nonce, dataKey, associatedData);
+        var writer = new CanonicalWriter(1 + 4 + senderPublicKey.Length + nonce.Length + ciphertext.Length);
+        writer.WriteByte(form);
+        writer.WriteBytes(senderPublicKey);
+        writer.WriteRaw(nonce);
+        writer.WriteRaw(ciphertext);
+        return writer.ToArray();
     }
 
     private static byte[] DeriveKek(ICryptoSuite suite, byte form, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> senderPublicKey, ReadOnlySpan<byte> recipientPublicKey)

@@ -63,6 +63,13 @@ public interface IRecordStore : IDisposable
     /// is not its address is refused with <see cref="ArgumentException"/>.</summary>
     void PutRecord(StoredRecord record);
 
+    /// <summary>
+    /// Stores several records, each atomically and each as <see cref="PutRecord"/> would (a batch upload): the result
+    /// has one slot per record, null when it is stored, else the exception <see cref="PutRecord"/> would have thrown
+    /// (and nothing of that record is written). A store may commit them together.
+    /// </summary>
+    IReadOnlyList<Exception?> PutRecords(IReadOnlyList<StoredRecord> records);
+
     /// <summary>The ciphertext at <paramref name="address"/>, or null.</summary>
     byte[]? GetBlob(Hash address);
 

@@ -218,64 +218,104 @@ public sealed partial class SqliteRecordStore : IRecordStore
         // Hashing is the CPU work of a put and touches nothing shared, so it runs before taking the write lock.
         ValidateAddresses(record);
 
-        Write(() =>
+        Write(() => InsertRecord(record));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The records are queued together, so they share one transaction and one fsync (with any other writes queued at
+    /// the time), each under its own savepoint: a record refused as <see cref="PutRecord"/> would refuse it is rolled
+    /// back alone and its exception is its slot of the result.
+    /// </remarks>
+    public IReadOnlyList<Exception?> PutRecords(IReadOnlyList<StoredRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var errors = new Exception?[records.Count];
+        var writes = new List<(int Index, QueuedWrite Write)>(records.Count);
+        for (var i = 0; i < records.Count; i++)
         {
-            var recordId = record.RecordId.ToArray();
-            foreach (var tier in record.Tiers)
+            var record = records[i];
+            try
             {
-                var address = tier.Address.ToArray();
-                using var existing = _writer.CreateCommand();
-                existing.CommandText = """
-                    SELECT b.address, e.patient_envelope, e.organisation_envelope
-                    FROM blobs b LEFT JOIN envelopes e ON e.record_id = b.record_id AND e.tier = b.tier
-                    WHERE b.record_id = $record AND b.tier = $tier
-                    """;
-                existing.Parameters.AddWithValue("$record", recordId);
-                existing.Parameters.AddWithValue("$tier", (long)tier.Tier);
-                using (var reader = existing.ExecuteReader())
-                {
-                    if (reader.Read())
-                    {
-                        var same = reader.GetFieldValue<byte[]>(0).AsSpan().SequenceEqual(address)
-                            && !reader.IsDBNull(1) && reader.GetFieldValue<byte[]>(1).AsSpan().SequenceEqual(tier.PatientEnvelope)
-                            && !reader.IsDBNull(2) && reader.GetFieldValue<byte[]>(2).AsSpan().SequenceEqual(tier.OrganisationEnvelope);
-                        if (!same)
-                        {
-                            throw new InvalidOperationException($"Record {record.RecordId.ToShortString()} already holds a different {tier.Tier} tier.");
-                        }
-
-                        continue;
-                    }
-                }
-
-                using var held = _writer.CreateCommand();
-                held.CommandText = "SELECT EXISTS (SELECT 1 FROM blobs WHERE address = $address)";
-                held.Parameters.AddWithValue("$address", address);
-                if ((long)held.ExecuteScalar()! != 0)
-                {
-                    throw new InvalidOperationException($"The ciphertext {tier.Address.ToShortString()} is already held for another record or tier.");
-                }
-
-                using var insertBlob = _writer.CreateCommand();
-                insertBlob.CommandText = "INSERT INTO blobs (address, record_id, tier, ciphertext) VALUES ($address, $record, $tier, $ciphertext)";
-                insertBlob.Parameters.AddWithValue("$address", address);
-                insertBlob.Parameters.AddWithValue("$record", recordId);
-                insertBlob.Parameters.AddWithValue("$tier", (long)tier.Tier);
-                insertBlob.Parameters.AddWithValue("$ciphertext", tier.Ciphertext);
-                insertBlob.ExecuteNonQuery();
-
-                using var insertEnvelopes = _writer.CreateCommand();
-                insertEnvelopes.CommandText = """
-                    INSERT INTO envelopes (record_id, tier, patient_envelope, organisation_envelope)
-                    VALUES ($record, $tier, $patient, $organisation)
-                    """;
-                insertEnvelopes.Parameters.AddWithValue("$record", recordId);
-                insertEnvelopes.Parameters.AddWithValue("$tier", (long)tier.Tier);
-                insertEnvelopes.Parameters.AddWithValue("$patient", tier.PatientEnvelope);
-                insertEnvelopes.Parameters.AddWithValue("$organisation", tier.OrganisationEnvelope);
-                insertEnvelopes.ExecuteNonQuery();
+                ArgumentNullException.ThrowIfNull(record, nameof(records));
+                ValidateTiers(record);
+                ValidateAddresses(record);
             }
-        });
+            catch (ArgumentException exception)
+            {
+                errors[i] = exception;
+                continue;
+            }
+
+            writes.Add((i, new QueuedWrite(() => InsertRecord(record), replacesSecrets: false)));
+        }
+
+        WriteAll(writes.Select(w => w.Write).ToList());
+        foreach (var (index, write) in writes)
+        {
+            errors[index] = write.Error?.SourceException;
+        }
+
+        return errors;
+    }
+
+    private void InsertRecord(StoredRecord record)
+    {
+        var recordId = record.RecordId.ToArray();
+        foreach (var tier in record.Tiers)
+        {
+            var address = tier.Address.ToArray();
+            using var existing = _writer.CreateCommand();
+            existing.CommandText = """
+                SELECT b.address, e.patient_envelope, e.organisation_envelope
+                FROM blobs b LEFT JOIN envelopes e ON e.record_id = b.record_id AND e.tier = b.tier
+                WHERE b.record_id = $record AND b.tier = $tier
+                """;
+            existing.Parameters.AddWithValue("$record", recordId);
+            existing.Parameters.AddWithValue("$tier", (long)tier.Tier);
+            using (var reader = existing.ExecuteReader())
+            {
+                if (reader.Read())
+                {
+                    var same = reader.GetFieldValue<byte[]>(0).AsSpan().SequenceEqual(address)
+                        && !reader.IsDBNull(1) && reader.GetFieldValue<byte[]>(1).AsSpan().SequenceEqual(tier.PatientEnvelope)
+                        && !reader.IsDBNull(2) && reader.GetFieldValue<byte[]>(2).AsSpan().SequenceEqual(tier.OrganisationEnvelope);
+                    if (!same)
+                    {
+                        throw new InvalidOperationException($"Record {record.RecordId.ToShortString()} already holds a different {tier.Tier} tier.");
+                    }
+
+                    continue;
+                }
+            }
+
+            using var held = _writer.CreateCommand();
+            held.CommandText = "SELECT EXISTS (SELECT 1 FROM blobs WHERE address = $address)";
+            held.Parameters.AddWithValue("$address", address);
+            if ((long)held.ExecuteScalar()! != 0)
+            {
+                throw new InvalidOperationException($"The ciphertext {tier.Address.ToShortString()} is already held for another record or tier.");
+            }
+
+            using var insertBlob = _writer.CreateCommand();
+            insertBlob.CommandText = "INSERT INTO blobs (address, record_id, tier, ciphertext) VALUES ($address, $record, $tier, $ciphertext)";
+            insertBlob.Parameters.AddWithValue("$address", address);
+            insertBlob.Parameters.AddWithValue("$record", recordId);
+            insertBlob.Parameters.AddWithValue("$tier", (long)tier.Tier);
+            insertBlob.Parameters.AddWithValue("$ciphertext", tier.Ciphertext);
+            insertBlob.ExecuteNonQuery();
+
+            using var insertEnvelopes = _writer.CreateCommand();
+            insertEnvelopes.CommandText = """
+                INSERT INTO envelopes (record_id, tier, patient_envelope, organisation_envelope)
+                VALUES ($record, $tier, $patient, $organisation)
+                """;
+            insertEnvelopes.Parameters.AddWithValue("$record", recordId);
+            insertEnvelopes.Parameters.AddWithValue("$tier", (long)tier.Tier);
+            insertEnvelopes.Parameters.AddWithValue("$patient", tier.PatientEnvelope);
+            insertEnvelopes.Parameters.AddWithValue("$organisation", tier.OrganisationEnvelope);
+            insertEnvelopes.ExecuteNonQuery();
+        }
     }
 
     /// <inheritdoc />
@@ -575,14 +615,27 @@ public sealed partial class SqliteRecordStore : IRecordStore
     private void Write(Action write, bool replacesSecrets = false)
     {
         var mine = new QueuedWrite(write, replacesSecrets);
+        WriteAll([mine]);
+        mine.Error?.Throw();
+    }
+
+    /// <summary>Queues <paramref name="writes"/> together and returns once each is done (its error, if any, in it).</summary>
+    private void WriteAll(List<QueuedWrite> writes)
+    {
+        if (writes.Count == 0)
+        {
+            return;
+        }
+
         lock (_queueLock)
         {
-            _queue.Add(mine);
+            _queue.AddRange(writes);
         }
 
         lock (_writeLock)
         {
-            if (!mine.Done)
+            // The last of ours is queued last, so when it is done all of ours are.
+            if (!writes[^1].Done)
             {
                 List<QueuedWrite> group;
                 lock (_queueLock)
@@ -594,8 +647,6 @@ public sealed partial class SqliteRecordStore : IRecordStore
                 CommitGroup(group);
             }
         }
-
-        mine.Error?.Throw();
     }
 
     // Runs under _writeLock; marks every write of the group done, with its own error or the group's.

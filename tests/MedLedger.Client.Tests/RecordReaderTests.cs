@@ -93,6 +93,11 @@ public sealed class RecordReaderTests : IDisposable
         response = response with { Tiers = tiers };
 
         Assert.Throws<RecordIntegrityException>(() => RecordReader.Open(RecordTestWorld.Suite, _world.OtherReader, draft.RecordId, response));
+
+        // The same with a secret cache that already holds the organisation's secret from an untampered read.
+        var secrets = new UnwrapCache(RecordTestWorld.Suite);
+        _ = RecordReader.Open(RecordTestWorld.Suite, _world.OtherReader, draft.RecordId, _world.ServeRead(draft, _world.OtherReader), secrets: secrets);
+        Assert.Throws<RecordIntegrityException>(() => RecordReader.Open(RecordTestWorld.Suite, _world.OtherReader, draft.RecordId, response, secrets: secrets));
     }
 
     [Theory]
@@ -133,6 +138,11 @@ public sealed class RecordReaderTests : IDisposable
         response = response with { Tiers = tiers };
 
         Assert.Throws<CryptoException>(() => RecordReader.Open(RecordTestWorld.Suite, _world.OtherReader, draft.RecordId, response));
+
+        // The same with a secret cache that already holds the organisation's secret from an untampered read.
+        var secrets = new UnwrapCache(RecordTestWorld.Suite);
+        _ = RecordReader.Open(RecordTestWorld.Suite, _world.OtherReader, draft.RecordId, _world.ServeRead(draft, _world.OtherReader), secrets: secrets);
+        Assert.Throws<CryptoException>(() => RecordReader.Open(RecordTestWorld.Suite, _world.OtherReader, draft.RecordId, response, secrets: secrets));
     }
 
     [Fact]
@@ -147,6 +157,9 @@ public sealed class RecordReaderTests : IDisposable
         var read = await client.ReadRecordAsync(draft.RecordId, AccessPurpose.Insurance);
 
         Assert.Equal(RecordTestWorld.ThreeTiers()[SensitivityTier.Sensitive], read.Parts[SensitivityTier.Sensitive]);
+
+        // The client agreed one secret with the organisation's key and keeps it (ADR 0007 §11).
+        Assert.Equal(1, client.EnvelopeSecrets.Count);
         var sent = Assert.Single(node.RequestsBeyondStatus);
         Assert.Equal($"/api/v1/records/{draft.RecordId}?purpose=insurance", sent.PathAndQuery);
         Assert.True(sent.IsSigned);

@@ -104,6 +104,16 @@ internal static class AuthorizationMatrixRows
         new("POST", "/api/v1/records", "(a new record of P at st-mary)", UploadAsync,
             Signed(actor => actor is MatrixActor.AuthorDoctor or MatrixActor.Patient ? Created : LedgerNotAuthorized),
             (_, _, body) => Hash.TryParse(body.GetProperty("recordId").GetString(), out _) ? null : "no record id"),
+        // A batch answers 200 with a result per record; who may write is decided per record, as for a single upload.
+        new("POST", "/api/v1/records/batch", "(one new record of P at st-mary)", UploadBatchAsync, Signed(_ => Ok),
+            (_, c, body) =>
+            {
+                var item = body.GetProperty("results")[0];
+                var status = item.GetProperty("status").GetString();
+                return c.Actor is MatrixActor.AuthorDoctor or MatrixActor.Patient
+                    ? status == "committed" ? null : $"the record was not committed: {item}"
+                    : status == "rejected" && item.GetProperty("code").GetString() == "NotAuthorized" ? null : $"the record was not refused as NotAuthorized: {item}";
+            }),
         new("GET", "/api/v1/records/{recordId}", "(R, treatment)", (w, _) => Get($"api/v1/records/{w.Record}?purpose=treatment"),
             Signed(actor => actor switch
             {
@@ -228,6 +238,14 @@ internal static class AuthorizationMatrixRows
 
         var transaction = author.Factory!.AnchorRecord(draft.Anchor);
         return Post("api/v1/records?wait=commit", draft.ToUploadRequest(transaction));
+    }
+
+    /// <summary>As <see cref="UploadAsync"/>, as a batch of one record.</summary>
+    private static async Task<HttpRequestMessage> UploadBatchAsync(AuthorizationMatrixWorld world, MatrixCaller caller)
+    {
+        using var single = await UploadAsync(world, caller);
+        var upload = await single.Content!.ReadFromJsonAsync<RecordUploadRequest>(JsonOptions);
+        return await Post("api/v1/records/batch?wait=commit", new RecordBatchUploadRequest([upload!]));
     }
 
     private static string? Committed(AuthorizationMatrixWorld world, MatrixCaller caller, JsonElement body) =>

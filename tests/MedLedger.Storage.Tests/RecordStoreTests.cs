@@ -126,6 +126,62 @@ public sealed class RecordStoreTests : IDisposable
     }
 
     [Fact]
+    public void PutRecords_StoresEachRecord_AndRefusesOnlyTheBadOnes()
+    {
+        // A batch of five: 0, 2 and 4 are good; 1's ciphertext is not at its address (ArgumentException, refused before
+        // the write); 3 reuses record 0's ciphertext (InvalidOperationException inside the shared transaction, rolled
+        // back to its savepoint). Each slot of the result says so, the good records read back whole, the bad ones
+        // left nothing (3's fresh first tier included), and an identical re-put of the batch's good records is a no-op.
+        using var store = Open();
+        var good = new[] { _data.Record(), _data.Record(), _data.Record() };
+        var badTier = _data.Tier(SensitivityTier.GeneralClinical);
+        var misaddressed = new StoredRecord(_data.NextHash(), [badTier with { Address = _data.NextHash() }]);
+        var freshTier = _data.Tier(SensitivityTier.Identity);
+        var conflicting = new StoredRecord(_data.NextHash(), [freshTier, good[0].Tiers[1]]);
+
+        var errors = store.PutRecords([good[0], misaddressed, good[1], conflicting, good[2]]);
+
+        Assert.Equal(5, errors.Count);
+        Assert.Null(errors[0]);
+        Assert.IsType<ArgumentException>(errors[1]);
+        Assert.Null(errors[2]);
+        Assert.IsType<InvalidOperationException>(errors[3]);
+        Assert.Null(errors[4]);
+        foreach (var record in good)
+        {
+            RecordStoreTestData.AssertSameTiers(record.Tiers, store.GetRecord(record.RecordId));
+        }
+
+        Assert.Empty(store.GetRecord(misaddressed.RecordId));
+        Assert.Empty(store.GetRecord(conflicting.RecordId));
+        Assert.Null(store.GetBlob(freshTier.Address));
+        Assert.Equal(9, store.EnumerateBlobs().Count());
+
+        Assert.All(store.PutRecords(good), Assert.Null);
+        Assert.Equal(9, store.EnumerateBlobs().Count());
+        Assert.Empty(store.PutRecords([]));
+    }
+
+    [Fact]
+    public async Task PutRecords_FromConcurrentBatches_StoresEveryRecordOnce()
+    {
+        // Eight threads each store a batch of 16 records while the others do: every record of every batch is stored
+        // (all slots null) and reads back whole; nothing is lost or duplicated across the shared group commits.
+        using var store = Open();
+        var batches = Enumerable.Range(0, 8).Select(_ => Enumerable.Range(0, 16).Select(_ => _data.Record(200, SensitivityTier.GeneralClinical)).ToList()).ToList();
+
+        var results = await Task.WhenAll(batches.Select(batch => Task.Run(() => store.PutRecords(batch))));
+
+        Assert.All(results.SelectMany(r => r), Assert.Null);
+        foreach (var record in batches.SelectMany(b => b))
+        {
+            RecordStoreTestData.AssertSameTiers(record.Tiers, store.GetRecord(record.RecordId));
+        }
+
+        Assert.Equal(128, store.EnumerateBlobs().Count());
+    }
+
+    [Fact]
     public void EnumerateBlobs_ReturnsEveryHeldBlobOnce_InAddressOrder_AcrossPages()
     {
         // 90 records of two tiers (180 blobs, several pages of 64): the enumeration yields each blob exactly once

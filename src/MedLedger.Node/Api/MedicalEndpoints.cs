@@ -88,6 +88,20 @@ public static class MedicalEndpoints
             .WithName("UploadRecord").Accepts<RecordUploadRequest>("application/json").Produces<RecordUploadResponse>(201).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(422)
             .WithSummary("An author uploads a sealed record with its signed anchor transaction (signed).");
 
+        api.MapPost("/records/batch", (HttpContext context, string? wait, Gate gate, RecordService records) => gate.RunAsync(context, AccessAction.Write, Hash.Zero, Hash.Zero, async caller =>
+            {
+                if (wait is not null and not "commit")
+                {
+                    return Malformed("The only value of 'wait' is 'commit'.");
+                }
+
+                return Read<RecordBatchUploadRequest>(caller) is { } request
+                    ? ToResult(await records.UploadBatchAsync(caller, request, wait is not null, context.RequestAborted).ConfigureAwait(false))
+                    : Malformed("The body is not a batch of record uploads.");
+            }))
+            .WithName("UploadRecordBatch").Accepts<RecordBatchUploadRequest>("application/json").Produces<RecordBatchUploadResponse>().ProducesProblem(400).ProducesProblem(401).ProducesProblem(403)
+            .WithSummary("An author uploads up to 64 sealed records, each with its own signed anchor transaction, in one signed request; results per record (signed).");
+
         api.MapGet("/records/{recordId}", (HttpContext context, string recordId, string? purpose, Gate gate, RecordService records, LedgerStateMachine ledger) =>
             {
                 if (!Hash.TryParse(recordId, out var id))

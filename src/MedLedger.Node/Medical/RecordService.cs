@@ -48,6 +48,11 @@ public sealed class RecordService
     private readonly IRecordContentValidator _validator;
     private readonly TimeProvider _clock;
 
+    // Writers reuse a one-off sender key per recipient for many records (EphemeralWrapper), and every static envelope
+    // comes from the organisation's own key: so the secrets behind the organisation envelopes recur, and each is agreed
+    // once instead of on every upload.
+    private readonly UnwrapCache _envelopeSecrets;
+
     public RecordService(LedgerStateMachine ledger, LedgerService ledgerService, IRecordStore store, HostedOrganisations organisations, AccessLogger accessLog, IRecordContentValidator validator, TimeProvider clock)
     {
         _ledger = ledger;
@@ -57,6 +62,7 @@ public sealed class RecordService
         _accessLog = accessLog;
         _validator = validator;
         _clock = clock;
+        _envelopeSecrets = new UnwrapCache(ledger.Suite);
     }
 
     private ICryptoSuite Suite => _ledger.Suite;
@@ -66,108 +72,78 @@ public sealed class RecordService
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(request);
-        Transaction transaction;
-        RecordAnchorPayload anchor;
-        try
+        var upload = await CheckUploadAsync(caller, request, cancellationToken).ConfigureAwait(false);
+        if (upload.Failure is { } failure)
         {
-            transaction = Transaction.Decode(Convert.FromBase64String(request.Transaction ?? string.Empty));
-            if (transaction.Type != TransactionType.RecordAnchor)
-            {
-                return Fail(StatusCodes.Status400BadRequest, "Malformed", "The transaction is not a RecordAnchor.");
-            }
-
-            anchor = RecordAnchorPayload.Decode(transaction.Payload.Span);
-        }
-        catch (Exception exception) when (exception is FormatException or DecodingException)
-        {
-            return await DenyWriteAsync(caller, Hash.Zero, Hash.Zero, AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", "The transaction is not a valid base64 RecordAnchor encoding.", cancellationToken).ConfigureAwait(false);
-        }
-
-        if (transaction.Sender != caller.KeyId)
-        {
-            return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.RoleNotPermitted, StatusCodes.Status403Forbidden, "NotAuthorized", "The anchor must be sent by the key that signs the request.", cancellationToken).ConfigureAwait(false);
-        }
-
-        if (!_organisations.Holds(anchor.Organisation))
-        {
-            return Fail(StatusCodes.Status421MisdirectedRequest, "NotHeldHere", $"This node does not hold records of '{anchor.Organisation}'; upload to that organisation's node.");
-        }
-
-        var uploads = request.Tiers ?? [];
-        if (uploads.Count != anchor.Tiers.Count)
-        {
-            return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", "The upload must carry exactly the tiers the anchor names.", cancellationToken).ConfigureAwait(false);
-        }
-
-        var orgKey = _organisations.Key(anchor.Organisation);
-        var orgKeyId = Suite.Hash(orgKey.PublicKey.Span);
-        var stored = new List<StoredTier>();
-        var plaintexts = new Dictionary<SensitivityTier, byte[]>();
-        foreach (var tierAnchor in anchor.Tiers)
-        {
-            var upload = uploads.FirstOrDefault(u => ParseTier(u.Tier) == tierAnchor.Tier);
-            byte[] ciphertext, patientEnvelope, organisationEnvelope;
-            try
-            {
-                ciphertext = Convert.FromBase64String(upload?.Ciphertext ?? string.Empty);
-                patientEnvelope = Convert.FromBase64String(upload?.PatientEnvelope ?? string.Empty);
-                organisationEnvelope = Convert.FromBase64String(upload?.OrganisationEnvelope ?? string.Empty);
-            }
-            catch (FormatException)
-            {
-                return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", $"Tier {tierAnchor.Tier} is missing or not base64.", cancellationToken).ConfigureAwait(false);
-            }
-
-            if (ciphertext.Length == 0 || ciphertext.Length != tierAnchor.CiphertextBytes)
-            {
-                return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", $"Tier {tierAnchor.Tier} is missing or its size differs from the anchor's.", cancellationToken).ConfigureAwait(false);
-            }
-
-            try
-            {
-                var dataKey = KeyWrap.Unwrap(Suite, orgKey, organisationEnvelope, RecordSealing.EnvelopeAssociatedData(anchor.RecordId, tierAnchor.Tier, orgKeyId));
-                plaintexts[tierAnchor.Tier] = RecordSealing.OpenTier(Suite, anchor.RecordId, tierAnchor.Tier, ciphertext, dataKey, tierAnchor.ContentAddress, tierAnchor.Commitment);
-
-                // Keep the organisation's copy in the static form (from and to the organisation's own key), so that a
-                // read opens it with the cached secret instead of a key agreement; KeyWrap.Unwrap opens either form.
-                var selfSecret = _organisations.StaticSecret(anchor.Organisation, orgKeyId, orgKey.PublicKey.Span);
-                organisationEnvelope = KeyWrap.WrapStatic(Suite, selfSecret, orgKey.PublicKey.Span, orgKey.PublicKey.Span, dataKey, RecordSealing.EnvelopeAssociatedData(anchor.RecordId, tierAnchor.Tier, orgKeyId));
-                System.Security.Cryptography.CryptographicOperations.ZeroMemory(dataKey);
-            }
-            catch (Exception exception) when (exception is CryptoException or RecordIntegrityException)
-            {
-                return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.IntegrityFailure, StatusCodes.Status422UnprocessableEntity, "IntegrityFailure", $"Tier {tierAnchor.Tier} does not match its anchor: {exception.Message}", cancellationToken).ConfigureAwait(false);
-            }
-
-            stored.Add(new StoredTier(tierAnchor.Tier, tierAnchor.ContentAddress, ciphertext, patientEnvelope, organisationEnvelope));
-        }
-
-        if (_validator.Validate(plaintexts) is { } invalid)
-        {
-            return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, AccessDenialReason.Malformed, StatusCodes.Status422UnprocessableEntity, invalid.Code, invalid.Detail, cancellationToken).ConfigureAwait(false);
+            return failure;
         }
 
         // Ciphertext first, anchor second: once the anchor commits, the content it points to must be here.
-        _store.PutRecord(new StoredRecord(anchor.RecordId, stored));
-        var result = (await _ledgerService.SubmitAsync([transaction.Encoded.ToArray()], waitForCommit ? Api.LedgerEndpoints.MaxCommitWait : null, cancellationToken).ConfigureAwait(false))[0];
-        if (result.Status == "rejected")
-        {
-            _store.Shred(anchor.RecordId);
-            var rejection = Enum.Parse<TransactionRejection>(result.Code!);
-            var reason = rejection switch
-            {
-                TransactionRejection.ConsentMissing or TransactionRejection.InvalidPayloadSignature => AccessDenialReason.ConsentMissing,
-                TransactionRejection.NonceReused or TransactionRejection.Duplicate => AccessDenialReason.Replay,
-                TransactionRejection.SenderRevoked or TransactionRejection.SenderRotated or TransactionRejection.OrganisationInactive => AccessDenialReason.ActorRevoked,
-                TransactionRejection.NotAuthorized => AccessDenialReason.RoleNotPermitted,
-                _ => AccessDenialReason.Malformed,
-            };
-            return await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, reason, Api.Problems.StatusFor(rejection), rejection.ToString(), result.Reason ?? rejection.ToString(), cancellationToken).ConfigureAwait(false);
-        }
-
-        return ServiceResult.Ok(new RecordUploadResponse(anchor.RecordId.ToString(), result.Id, result.Height));
+        _store.PutRecord(upload.Record!);
+        var submitted = (await _ledgerService.SubmitAsync([upload.Transaction!.Encoded.ToArray()], waitForCommit ? Api.LedgerEndpoints.MaxCommitWait : null, cancellationToken).ConfigureAwait(false))[0];
+        return await FinishAsync(caller, upload, submitted, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Accepts several record uploads from their author in one request (<c>POST /api/v1/records/batch</c>): every record
+    /// is checked as a single upload is; the accepted ones are stored in one store transaction and their anchors
+    /// admitted together, in the request's order. Results are per record: a refused record changes nothing and is
+    /// logged, and the others go on.
+    /// </summary>
+    public async Task<ServiceResult<RecordBatchUploadResponse>> UploadBatchAsync(Caller caller, RecordBatchUploadRequest request, bool waitForCommit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Records is not { Count: > 0 and <= RecordBatchUploadRequest.MaxRecords } records || records.Any(r => r is null))
+        {
+            return ServiceResult.Fail<RecordBatchUploadResponse>(StatusCodes.Status400BadRequest, "Malformed", $"A batch holds 1 to {RecordBatchUploadRequest.MaxRecords} record uploads.");
+        }
+
+        var results = new RecordBatchItemResult[records.Count];
+        var accepted = new List<(int Index, CheckedUpload Upload)>(records.Count);
+        for (var i = 0; i < records.Count; i++)
+        {
+            var upload = await CheckUploadAsync(caller, records[i], cancellationToken).ConfigureAwait(false);
+            if (upload.Failure is { } failure)
+            {
+                results[i] = Rejected(upload, failure);
+                continue;
+            }
+
+            accepted.Add((i, upload));
+        }
+
+        var stored = new List<(int Index, CheckedUpload Upload)>(accepted.Count);
+        var storeErrors = _store.PutRecords(accepted.Select(a => a.Upload.Record!).ToList());
+        for (var k = 0; k < accepted.Count; k++)
+        {
+            var (index, upload) = accepted[k];
+            if (storeErrors[k] is { } error)
+            {
+                // The store refuses a record id or ciphertext it already holds with other content (a single upload
+                // answers 500 for it); the chain is not involved, so nothing is logged.
+                results[index] = Rejected(upload, Fail(StatusCodes.Status409Conflict, "Conflict", error.Message));
+                continue;
+            }
+
+            stored.Add((index, upload));
+        }
+
+        if (stored.Count > 0)
+        {
+            var submitted = await _ledgerService.SubmitAsync(stored.Select(s => s.Upload.Transaction!.Encoded.ToArray()).ToList(), waitForCommit ? Api.LedgerEndpoints.MaxCommitWait : null, cancellationToken).ConfigureAwait(false);
+            for (var k = 0; k < stored.Count; k++)
+            {
+                var (index, upload) = stored[k];
+                var finished = await FinishAsync(caller, upload, submitted[k], cancellationToken).ConfigureAwait(false);
+                results[index] = finished.IsSuccess
+                    ? new RecordBatchItemResult(upload.RecordId.ToString(), submitted[k].Status, submitted[k].Id, submitted[k].Height)
+                    : Rejected(upload, finished);
+            }
+        }
+
+        return ServiceResult.Ok(new RecordBatchUploadResponse(results));
+    }
     /// <summary>Serves a read through the policy, logging it (or its refusal) on chain first.</summary>
     public async Task<ServiceResult<RecordContentResponse>> ReadAsync(Caller caller, Hash recordId, AccessPurpose purpose, CancellationToken cancellationToken)
     {
@@ -212,9 +188,9 @@ public sealed class RecordService
             try
             {
                 var associated = RecordSealing.EnvelopeAssociatedData(recordId, tier, orgKeyId);
-                dataKey = stored.OrganisationEnvelope is [2, ..]
-                    ? KeyWrap.UnwrapWithSecret(Suite, _organisations.StaticSecret(record.Organisation, orgKeyId, orgKey.PublicKey.Span), orgKey.PublicKey.Span, stored.OrganisationEnvelope, associated)
-                    : KeyWrap.Unwrap(Suite, orgKey, stored.OrganisationEnvelope, associated);
+                // Either form: static from the organisation's own key (written since ADR 0007 §5's change), or the
+                // writer's ephemeral form (older records); both secrets are agreed once and cached.
+                dataKey = _envelopeSecrets.Unwrap(orgKey, stored.OrganisationEnvelope, associated);
             }
             catch (CryptoException)
             {
@@ -338,6 +314,126 @@ public sealed class RecordService
         _ => "Access denied; the attempt is logged.",
     };
 
+    /// <summary>
+    /// Everything the node checks of one upload before storing it: the anchor transaction decodes and is sent by the
+    /// request's key, the organisation is held here, every tier matches its pointer and commitment under the
+    /// organisation's key, and the plaintext is valid FHIR. A refusal is logged as a denied write before it returns.
+    /// On success the organisation's copy of each data key is already re-wrapped in the static form.
+    /// </summary>
+    private async Task<CheckedUpload> CheckUploadAsync(Caller caller, RecordUploadRequest request, CancellationToken cancellationToken)
+    {
+        Transaction transaction;
+        RecordAnchorPayload anchor;
+        try
+        {
+            transaction = Transaction.Decode(Convert.FromBase64String(request.Transaction ?? string.Empty));
+            if (transaction.Type != TransactionType.RecordAnchor)
+            {
+                return new CheckedUpload(Fail(StatusCodes.Status400BadRequest, "Malformed", "The transaction is not a RecordAnchor."));
+            }
+
+            anchor = RecordAnchorPayload.Decode(transaction.Payload.Span);
+        }
+        catch (Exception exception) when (exception is FormatException or DecodingException)
+        {
+            return new CheckedUpload(await DenyWriteAsync(caller, Hash.Zero, Hash.Zero, AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", "The transaction is not a valid base64 RecordAnchor encoding.", cancellationToken).ConfigureAwait(false));
+        }
+
+        async Task<CheckedUpload> DenyAsync(AccessDenialReason reason, int status, string code, string detail) =>
+            new(await DenyWriteAsync(caller, anchor.Patient, anchor.RecordId, reason, status, code, detail, cancellationToken).ConfigureAwait(false), transaction, anchor.RecordId);
+
+        if (transaction.Sender != caller.KeyId)
+        {
+            return await DenyAsync(AccessDenialReason.RoleNotPermitted, StatusCodes.Status403Forbidden, "NotAuthorized", "The anchor must be sent by the key that signs the request.").ConfigureAwait(false);
+        }
+
+        if (!_organisations.Holds(anchor.Organisation))
+        {
+            return new CheckedUpload(Fail(StatusCodes.Status421MisdirectedRequest, "NotHeldHere", $"This node does not hold records of '{anchor.Organisation}'; upload to that organisation's node."), transaction, anchor.RecordId);
+        }
+
+        var uploads = request.Tiers ?? [];
+        if (uploads.Count != anchor.Tiers.Count)
+        {
+            return await DenyAsync(AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", "The upload must carry exactly the tiers the anchor names.").ConfigureAwait(false);
+        }
+
+        var orgKey = _organisations.Key(anchor.Organisation);
+        var orgKeyId = Suite.Hash(orgKey.PublicKey.Span);
+        var stored = new List<StoredTier>();
+        var plaintexts = new Dictionary<SensitivityTier, byte[]>();
+        foreach (var tierAnchor in anchor.Tiers)
+        {
+            var upload = uploads.FirstOrDefault(u => u is not null && ParseTier(u.Tier) == tierAnchor.Tier);
+            byte[] ciphertext, patientEnvelope, organisationEnvelope;
+            try
+            {
+                ciphertext = Convert.FromBase64String(upload?.Ciphertext ?? string.Empty);
+                patientEnvelope = Convert.FromBase64String(upload?.PatientEnvelope ?? string.Empty);
+                organisationEnvelope = Convert.FromBase64String(upload?.OrganisationEnvelope ?? string.Empty);
+            }
+            catch (FormatException)
+            {
+                return await DenyAsync(AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", $"Tier {tierAnchor.Tier} is missing or not base64.").ConfigureAwait(false);
+            }
+
+            if (ciphertext.Length == 0 || ciphertext.Length != tierAnchor.CiphertextBytes)
+            {
+                return await DenyAsync(AccessDenialReason.Malformed, StatusCodes.Status400BadRequest, "Malformed", $"Tier {tierAnchor.Tier} is missing or its size differs from the anchor's.").ConfigureAwait(false);
+            }
+
+            try
+            {
+                var associated = RecordSealing.EnvelopeAssociatedData(anchor.RecordId, tierAnchor.Tier, orgKeyId);
+                var dataKey = _envelopeSecrets.Unwrap(orgKey, organisationEnvelope, associated);
+                plaintexts[tierAnchor.Tier] = RecordSealing.OpenTier(Suite, anchor.RecordId, tierAnchor.Tier, ciphertext, dataKey, tierAnchor.ContentAddress, tierAnchor.Commitment);
+
+                // Keep the organisation's copy in the static form (from and to the organisation's own key), so that a
+                // read opens it with the cached secret instead of a key agreement; KeyWrap.Unwrap opens either form.
+                var selfSecret = _organisations.StaticSecret(anchor.Organisation, orgKeyId, orgKey.PublicKey.Span);
+                organisationEnvelope = KeyWrap.WrapStatic(Suite, selfSecret, orgKey.PublicKey.Span, orgKey.PublicKey.Span, dataKey, associated);
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(dataKey);
+            }
+            catch (Exception exception) when (exception is CryptoException or RecordIntegrityException)
+            {
+                return await DenyAsync(AccessDenialReason.IntegrityFailure, StatusCodes.Status422UnprocessableEntity, "IntegrityFailure", $"Tier {tierAnchor.Tier} does not match its anchor: {exception.Message}").ConfigureAwait(false);
+            }
+
+            stored.Add(new StoredTier(tierAnchor.Tier, tierAnchor.ContentAddress, ciphertext, patientEnvelope, organisationEnvelope));
+        }
+
+        if (_validator.Validate(plaintexts) is { } invalid)
+        {
+            return await DenyAsync(AccessDenialReason.Malformed, StatusCodes.Status422UnprocessableEntity, invalid.Code, invalid.Detail).ConfigureAwait(false);
+        }
+
+        return new CheckedUpload(null, transaction, anchor.RecordId, anchor.Patient, new StoredRecord(anchor.RecordId, stored));
+    }
+
+    /// <summary>After the anchor was submitted: a refused anchor's content is shredded and the refusal logged.</summary>
+    private async Task<ServiceResult<RecordUploadResponse>> FinishAsync(Caller caller, CheckedUpload upload, SubmittedTransaction result, CancellationToken cancellationToken)
+    {
+        if (result.Status == "rejected")
+        {
+            _store.Shred(upload.RecordId);
+            var rejection = Enum.Parse<TransactionRejection>(result.Code!);
+            var reason = rejection switch
+            {
+                TransactionRejection.ConsentMissing or TransactionRejection.InvalidPayloadSignature => AccessDenialReason.ConsentMissing,
+                TransactionRejection.NonceReused or TransactionRejection.Duplicate => AccessDenialReason.Replay,
+                TransactionRejection.SenderRevoked or TransactionRejection.SenderRotated or TransactionRejection.OrganisationInactive => AccessDenialReason.ActorRevoked,
+                TransactionRejection.NotAuthorized => AccessDenialReason.RoleNotPermitted,
+                _ => AccessDenialReason.Malformed,
+            };
+            return await DenyWriteAsync(caller, upload.Patient, upload.RecordId, reason, Api.Problems.StatusFor(rejection), rejection.ToString(), result.Reason ?? rejection.ToString(), cancellationToken).ConfigureAwait(false);
+        }
+
+        return ServiceResult.Ok(new RecordUploadResponse(upload.RecordId.ToString(), result.Id, result.Height));
+    }
+
+    private RecordBatchItemResult Rejected(CheckedUpload upload, ServiceResult<RecordUploadResponse> failure) =>
+        new(upload.RecordId.IsZero ? string.Empty : upload.RecordId.ToString(), "rejected", upload.Transaction?.ComputeId(Suite).ToString() ?? string.Empty, null, failure.Status, failure.Code, failure.Detail);
+
     private async Task<ServiceResult<RecordUploadResponse>> DenyWriteAsync(Caller caller, Hash patient, Hash recordId, AccessDenialReason reason, int status, string code, string detail, CancellationToken cancellationToken)
     {
         await LogAsync(caller, patient, recordId, AccessAction.Write, AccessPurpose.Treatment, reason, Hash.Zero, cancellationToken).ConfigureAwait(false);
@@ -345,4 +441,7 @@ public sealed class RecordService
     }
 
     private static ServiceResult<RecordUploadResponse> Fail(int status, string code, string detail) => ServiceResult.Fail<RecordUploadResponse>(status, code, detail);
+
+    /// <summary>One upload after the node's checks: a failure (already logged), or the anchor and what to store.</summary>
+    private sealed record CheckedUpload(ServiceResult<RecordUploadResponse>? Failure, Transaction? Transaction = null, Hash RecordId = default, Hash Patient = default, StoredRecord? Record = null);
 }

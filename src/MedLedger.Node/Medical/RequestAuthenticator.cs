@@ -40,6 +40,10 @@ public sealed class RequestAuthenticator
     private readonly ConcurrentDictionary<(Hash Key, string Nonce), long> _seen = new();
     private long _nextPurge;
 
+    // ConcurrentDictionary.Count takes every lock of the dictionary on every request; an approximate count kept
+    // alongside is enough for the bound.
+    private int _seenCount;
+
     public RequestAuthenticator(LedgerStateMachine ledger, TimeProvider clock)
     {
         _ledger = ledger;
@@ -94,10 +98,12 @@ public sealed class RequestAuthenticator
         }
 
         PurgeExpired(now);
-        if (_seen.Count >= MaxRememberedNonces || !_seen.TryAdd((keyId, nonce!), expires + RequestSignature.MaxClockSkewMilliseconds))
+        if (Volatile.Read(ref _seenCount) >= MaxRememberedNonces || !_seen.TryAdd((keyId, nonce!), expires + RequestSignature.MaxClockSkewMilliseconds))
         {
             return (null, new AuthenticationFailure(AccessDenialReason.Replay, keyId, requestHash, StatusCodes.Status401Unauthorized, "Replay", "This request (its nonce) was already used."));
         }
+
+        Interlocked.Increment(ref _seenCount);
 
         if (!account.IsActive || (account.Organisation.Length != 0 && _ledger.GetOrganisation(account.Organisation)?.Status != OrganisationStatus.Active))
         {
@@ -117,9 +123,9 @@ public sealed class RequestAuthenticator
 
         foreach (var entry in _seen)
         {
-            if (entry.Value < now)
+            if (entry.Value < now && _seen.TryRemove(entry.Key, out _))
             {
-                _seen.TryRemove(entry.Key, out _);
+                Interlocked.Decrement(ref _seenCount);
             }
         }
     }
@@ -129,6 +135,27 @@ public sealed class RequestAuthenticator
         if (request.ContentLength > maxBodyBytes)
         {
             return null;
+        }
+
+        // With a declared length (the SDK always sends one) the body is read into one array of that size: a batch
+        // upload's body of several hundred KB would otherwise be copied through a growing stream and copied again, all
+        // on the large-object heap. The server ends the body at the declared length.
+        if (request.ContentLength is { } declared)
+        {
+            var exact = new byte[declared];
+            var filled = 0;
+            while (filled < exact.Length)
+            {
+                var got = await request.Body.ReadAsync(exact.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                if (got == 0)
+                {
+                    return exact[..filled];
+                }
+
+                filled += got;
+            }
+
+            return exact;
         }
 
         using var buffer = new MemoryStream();
