@@ -13,7 +13,7 @@ namespace MedLedger.Client;
 /// <see cref="MedLedgerApiException"/> with the node's problem+json when a request is refused, and
 /// <see cref="MedLedgerClientException"/> when an answer is malformed.
 /// </summary>
-public sealed class MedLedgerUserClient : IDisposable
+public sealed partial class MedLedgerUserClient : IDisposable
 {
     private readonly ApiTransport _api;
     private readonly HttpClient? _ownedHttp;
