@@ -1,6 +1,7 @@
 using MedLedger.Core;
 using MedLedger.Ledger;
 using MedLedger.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace MedLedger.Node.Medical;
 
@@ -9,7 +10,7 @@ namespace MedLedger.Node.Medical;
 // author's write refused for want of consent, and the ciphertext the holding node kept for it is crypto-shredded.
 public sealed partial class ChainIndexer
 {
-    private void IndexWriteAnswer(Transaction transaction, Hash transactionId, long blockTime, List<IndexedRecord> records, List<Hash> shred, List<(Hash, string, AccessLogEntry)> accesses)
+    private void IndexWriteAnswer(Transaction transaction, Hash transactionId, long blockTime, List<IndexedRecord> records, List<(Hash, string, AccessLogEntry)> accesses)
     {
         var answer = RecordWriteRespondPayload.Decode(transaction.Payload.Span);
 
@@ -22,7 +23,13 @@ public sealed partial class ChainIndexer
         var anchor = request.Request.Record;
         if (answer.Declines)
         {
-            shred.Add(anchor.RecordId);
+            // Not through the batch's erasures: those name indexed records, and a declined write never was one. The
+            // decline is committed, so shredding before the batch is indexed is safe, and doing it again is a no-op.
+            if (_records.Shred(anchor.RecordId))
+            {
+                LogDeclinedShredded(anchor.RecordId);
+            }
+
             accesses.Add((transactionId, anchor.Organisation, new AccessLogEntry(blockTime, anchor.Author, anchor.Patient, anchor.RecordId, AccessAction.Write, AccessPurpose.Treatment, AccessOutcome.Denied, AccessDenialReason.ConsentMissing, Hash.Zero, Hash.Zero)));
             return;
         }
@@ -30,4 +37,7 @@ public sealed partial class ChainIndexer
         records.Add(new IndexedRecord(anchor.RecordId, anchor.Patient, request.AuthorUserId, anchor.Organisation, anchor.Category, anchor.CreatedUnixMilliseconds, request.AnsweredHeight, false));
         accesses.Add((transactionId, anchor.Organisation, new AccessLogEntry(anchor.CreatedUnixMilliseconds, anchor.Author, anchor.Patient, anchor.RecordId, AccessAction.Write, AccessPurpose.Treatment, AccessOutcome.Allowed, AccessDenialReason.None, Hash.Zero, Hash.Zero)));
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Declined write request {RecordId}: its ciphertext and keys are destroyed here")]
+    private partial void LogDeclinedShredded(Hash recordId);
 }

@@ -118,7 +118,7 @@ public sealed partial class ChainIndexer : BackgroundService
                     }
 
                 case TransactionType.RecordWriteRespond:
-                    IndexWriteAnswer(transaction, id, time, records, erased, accesses);
+                    IndexWriteAnswer(transaction, id, time, records, accesses);
                     break;
 
                 case TransactionType.AccessLog:
