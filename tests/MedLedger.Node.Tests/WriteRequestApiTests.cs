@@ -21,7 +21,7 @@ public sealed class WriteRequestApiTests(MedicalNodeFixture fixture) : IClassFix
     private IRecordStore Store => Node.App.Services.GetRequiredService<IRecordStore>();
 
     // Proves the approve path end to end: 1. the doctor's pending upload commits a request and stores the sealed tiers,
-    // but no record exists (reads are 404); 2. the patient lists it with its metadata; 3. another patient can neither
+    // but no record exists (reads are 404) and the integrity audit does not call the ciphertext an orphan; 2. the patient lists it with its metadata; 3. another patient can neither
     // decline it through the API nor approve it on chain; 4. the patient approves; 5. the patient reads it back with every
     // commitment verified, it appears in the timeline, the practice history and the access log; 6. answering again is
     // refused.
@@ -46,6 +46,10 @@ public sealed class WriteRequestApiTests(MedicalNodeFixture fixture) : IClassFix
         Assert.Equal(draft.Tiers.Count, Store.GetRecord(recordId).Count);
         var unread = await Assert.ThrowsAsync<MedLedgerApiException>(() => patientClient.ReadRecordAsync(recordId));
         Assert.Equal(HttpStatusCode.NotFound, unread.StatusCode);
+
+        // The integrity audit checks the held ciphertext of an open request against the requested anchor: not an orphan.
+        var audit = await Node.ClientFor(Node.Admins[MedicalTestNode.StMary]).CheckIntegrityAsync();
+        Assert.DoesNotContain(audit.Failures, f => f.RecordId == recordId.ToString());
 
         // 2. The patient's list (and the doctor's, with its status).
         var pending = Assert.Single((await patientClient.ListWriteRequestsAsync()).Requests, r => r.RecordId == recordId.ToString());
