@@ -77,6 +77,24 @@ public sealed partial class MedLedgerUserClient
         return await AnswerWriteRequestAsync(recordId, Key.Sign(anchor.EncodeConsentStatement(chainId)), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The content of an open write request to this key's pseudonym, before answering it
+    /// (<c>GET /api/v1/write-requests/{recordId}/content</c>, at the holding node; logged as this key's read).
+    /// </summary>
+    public Task<RecordContentResponse> GetWriteRequestContentAsync(Hash recordId, CancellationToken cancellationToken = default) =>
+        _api.GetAsync<RecordContentResponse>($"api/v1/write-requests/{recordId}/content", cancellationToken);
+
+    /// <summary>
+    /// Reads an open write request's content as <see cref="ReadRecordAsync"/> reads a record: each tier's ciphertext is
+    /// checked against its content address and its plaintext against its commitment (those of the request's anchor as
+    /// the node reports them; compare with <see cref="ListWriteRequestsAsync"/>'s anchor when the node is not trusted).
+    /// </summary>
+    public async Task<RecordPlaintext> ReadWriteRequestAsync(Hash recordId, Func<IReadOnlyDictionary<SensitivityTier, byte[]>, byte[]>? merge = null, CancellationToken cancellationToken = default)
+    {
+        var response = await GetWriteRequestContentAsync(recordId, cancellationToken).ConfigureAwait(false);
+        return RecordReader.Open(Suite, Key, recordId, response, merge);
+    }
+
     /// <summary>Declines a write request to this key's pseudonym; no record will ever exist under its id.</summary>
     public Task<WriteRequestAnswerResponse> DeclineWriteRequestAsync(Hash recordId, CancellationToken cancellationToken = default) =>
         AnswerWriteRequestAsync(recordId, [], cancellationToken);

@@ -219,6 +219,14 @@ public static class WebUi
                 : Failure(context, antiforgery, session, requests);
         }));
 
+        ui.MapGet("/patient/approvals/{recordId}", (HttpContext context, string recordId, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => Signed(context, sessions, async session =>
+        {
+            var request = await portal.WriteRequestAsync(session, recordId, context.RequestAborted).ConfigureAwait(false);
+            return request.IsOk
+                ? Render<WriteRequestPage>(context, antiforgery, session, "Record to approve", new() { ["View"] = request.Value })
+                : Failure(context, antiforgery, session, request);
+        }));
+
         ui.MapPost("/patient/approvals/{recordId}/approve", (HttpContext context, string recordId, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => SignedForm(context, sessions, antiforgery, async (session, _) =>
             After(context, antiforgery, session, await portal.AnswerWriteRequestAsync(session, recordId, approve: true, context.RequestAborted).ConfigureAwait(false), "/patient/approvals")));
 

@@ -130,6 +130,9 @@ internal static class AuthorizationMatrixRows
         new("GET", "/api/v1/write-requests", string.Empty, (_, _) => Get("api/v1/write-requests"),
             Signed(actor => actor is MatrixActor.Patient or MatrixActor.OtherPatient or MatrixActor.AuthorDoctor or MatrixActor.GrantedDoctor or MatrixActor.UngrantedDoctor ? Ok : RoleNotPermitted),
             (_, c, body) => body.GetProperty("requests").EnumerateArray().All(r => r.GetProperty(c.Actor is MatrixActor.Patient or MatrixActor.OtherPatient ? "patient" : "authorUser").GetString() == c.KeyId.ToString()) ? null : "a request of someone else is listed"),
+        new("GET", "/api/v1/write-requests/{recordId}/content", "(D1's new request to P)", async (w, _) => await Get($"api/v1/write-requests/{await PendingWriteAsync(w)}/content"),
+            Signed(actor => actor == MatrixActor.Patient ? Ok : RoleNotPermitted),
+            (_, _, body) => body.GetProperty("record").GetProperty("status").GetString() == "pending" && body.GetProperty("tiers").GetArrayLength() > 0 ? null : "not the pending record's tiers"),
         new("POST", "/api/v1/write-requests/{recordId}/answer", "(decline D1's new request to P)", AnswerWriteRequestAsync,
             Signed(actor => actor == MatrixActor.Patient ? Ok : LedgerNotAuthorized),
             (_, _, body) => body.GetProperty("status").GetString() == "declined" ? null : "not declined"),
@@ -239,10 +242,20 @@ internal static class AuthorizationMatrixRows
     }
 
     /// <summary>
-    /// D1 asks P to approve a new laboratory record (a pending upload, committed); the caller then declines it with its
+    /// D1 asks P to approve a new laboratory record (<see cref="PendingWriteAsync"/>); the caller then declines it with its
     /// own RecordWriteRespond. The unsigned request carries P's would-be answer without the signature headers.
     /// </summary>
     private static async Task<HttpRequestMessage> AnswerWriteRequestAsync(AuthorizationMatrixWorld world, MatrixCaller caller)
+    {
+        var recordId = await PendingWriteAsync(world);
+        var answer = caller.Factory is { } factory
+            ? factory.RespondToWriteRequest(recordId, [])
+            : await UnsignedAsync(world, world.Patient, TransactionType.RecordWriteRespond, new RecordWriteRespondPayload(recordId, []).Encode());
+        return await Post($"api/v1/write-requests/{recordId}/answer", new WriteRequestAnswerRequest(Convert.ToBase64String(answer.Encoded.Span)));
+    }
+
+    /// <summary>D1 uploads a new laboratory record of P in pending mode (a committed RecordWriteRequest); returns its record id.</summary>
+    private static async Task<Hash> PendingWriteAsync(AuthorizationMatrixWorld world)
     {
         var author = world[MatrixActor.AuthorDoctor];
         var draft = RecordWriter.Prepare(world.Suite, author.Key!, world.ChainId, world.Patient, world.PatientKey.PublicKey.Span, MedicalTestNode.StMary, world.StMaryEncryptionKey, RecordCategory.Laboratory, MedicalTestNode.Split(world.Document), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
@@ -253,10 +266,7 @@ internal static class AuthorizationMatrixRows
             upload.EnsureSuccessStatusCode();
         }
 
-        var answer = caller.Factory is { } factory
-            ? factory.RespondToWriteRequest(draft.RecordId, [])
-            : await UnsignedAsync(world, world.Patient, TransactionType.RecordWriteRespond, new RecordWriteRespondPayload(draft.RecordId, []).Encode());
-        return await Post($"api/v1/write-requests/{draft.RecordId}/answer", new WriteRequestAnswerRequest(Convert.ToBase64String(answer.Encoded.Span)));
+        return draft.RecordId;
     }
 
     private static string? Committed(AuthorizationMatrixWorld world, MatrixCaller caller, JsonElement body) =>

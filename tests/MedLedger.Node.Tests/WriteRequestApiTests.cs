@@ -21,8 +21,8 @@ public sealed class WriteRequestApiTests(MedicalNodeFixture fixture) : IClassFix
     private IRecordStore Store => Node.App.Services.GetRequiredService<IRecordStore>();
 
     // Proves the approve path end to end: 1. the doctor's pending upload commits a request and stores the sealed tiers,
-    // but no record exists (reads are 404) and the integrity audit does not call the ciphertext an orphan; 2. the patient lists it with its metadata; 3. another patient can neither
-    // decline it through the API nor approve it on chain; 4. the patient approves; 5. the patient reads it back with every
+    // but no record exists (reads are 404) and the integrity audit does not call the ciphertext an orphan; 2. the patient lists it with its metadata and reviews its
+    // content; 3. another patient (or the doctor) cannot see the content, decline it through the API or approve it on chain; 4. the patient approves; 5. the patient reads it back with every
     // commitment verified, it appears in the timeline, the practice history and the access log; 6. answering again is
     // refused.
     [Fact]
@@ -60,9 +60,18 @@ public sealed class WriteRequestApiTests(MedicalNodeFixture fixture) : IClassFix
         Assert.Equal(draft.Anchor.Tiers.Select(t => ApiNames.Of(t.Tier)), pending.Tiers);
         Assert.Equal("open", Assert.Single((await doctor.ListWriteRequestsAsync()).Requests, r => r.RecordId == recordId.ToString()).Status);
 
+        // The patient reviews the content before answering (verified against the requested pointers and commitments).
+        var preview = await patientClient.ReadWriteRequestAsync(recordId, MedicalTestNode.Merge);
+        Assert.Equal(MedicalTestNode.Merge(MedicalTestNode.Split(document)), preview.Merged);
+        Assert.Equal("pending", preview.Record.Status);
+
         // 3. Another patient: refused by the API (and logged), and by the chain when sent as a transaction.
         var (otherKey, _) = await Node.EnrolPatientAsync(doctor, MedicalTestNode.StMary, "pending.other", "NID-WR-002");
         var other = Node.ClientFor(otherKey);
+        var peek = await Assert.ThrowsAsync<MedLedgerApiException>(() => other.GetWriteRequestContentAsync(recordId));
+        Assert.Equal(HttpStatusCode.Forbidden, peek.StatusCode);
+        var doctorPeek = await Assert.ThrowsAsync<MedLedgerApiException>(() => doctor.GetWriteRequestContentAsync(recordId));
+        Assert.Equal(HttpStatusCode.Forbidden, doctorPeek.StatusCode);
         var refused = await Assert.ThrowsAsync<MedLedgerApiException>(() => other.DeclineWriteRequestAsync(recordId));
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         await Assert.ThrowsAsync<MedLedgerClientException>(() => other.ApproveWriteRequestAsync(recordId));
@@ -89,9 +98,11 @@ public sealed class WriteRequestApiTests(MedicalNodeFixture fixture) : IClassFix
         Assert.DoesNotContain((await patientClient.ListWriteRequestsAsync()).Requests, r => r.RecordId == recordId.ToString());
         Assert.Equal("approved", Assert.Single((await doctor.ListWriteRequestsAsync()).Requests, r => r.RecordId == recordId.ToString()).Status);
 
-        // 6. No second answer.
+        // 6. No second answer, and no preview once answered.
         var again = await Assert.ThrowsAsync<MedLedgerApiException>(() => patientClient.DeclineWriteRequestAsync(recordId));
         Assert.Equal("RequestNotOpen", again.Code);
+        var closed = await Assert.ThrowsAsync<MedLedgerApiException>(() => patientClient.GetWriteRequestContentAsync(recordId));
+        Assert.Equal("RequestNotOpen", closed.Code);
         Assert.NotNull(Ledger.GetRecord(recordId));
     }
 

@@ -71,6 +71,11 @@ internal sealed class FakeServices : ISignIn, IPatientPortal, IRecordViewer, IDo
 
     public Task<WebResult<IReadOnlyList<WriteRequestRow>>> WriteRequestsAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, WriteRequests);
 
+    public Task<WebResult<WriteRequestView>> WriteRequestAsync(WebSession session, string recordId, CancellationToken cancellationToken) =>
+        WriteRequests.FirstOrDefault(r => r.RecordId == recordId) is { } row
+            ? Ok(session, new WriteRequestView(row, [new RecordTierView("generalClinical", "{\"resourceType\":\"Observation\"}", ["Observation: Peanut allergy test"])], null))
+            : Task.FromResult(WebResult.Fail<WriteRequestView>(WebOutcome.NotFound, "There is no such write request."));
+
     public Task<WebResult<string>> AnswerWriteRequestAsync(WebSession session, string recordId, bool approve, CancellationToken cancellationToken)
     {
         LastWriteAnswer = (recordId, approve);

@@ -244,6 +244,23 @@ public sealed partial class WebHostTests : IAsyncLifetime
         Assert.Contains($"action=\"/patient/approvals/{recordId}/approve\"", html, StringComparison.Ordinal);
         Assert.Contains($"action=\"/patient/approvals/{recordId}/decline\"", html, StringComparison.Ordinal);
 
+        Assert.Contains($"href=\"/patient/approvals/{recordId}\"", html, StringComparison.Ordinal);
+
+        // The review page shows the content and answers from there; an unknown id is not found.
+        using (var review = await client.SendAsync(WithSession(HttpMethod.Get, $"/patient/approvals/{recordId}", id)))
+        {
+            var reviewHtml = await review.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.OK, review.StatusCode);
+            Assert.Contains("laboratory record waiting for your approval", reviewHtml, StringComparison.Ordinal);
+            Assert.Contains("Observation: Peanut allergy test", reviewHtml, StringComparison.Ordinal);
+            Assert.Contains($"action=\"/patient/approvals/{recordId}/approve\"", reviewHtml, StringComparison.Ordinal);
+        }
+
+        using (var unknown = await client.SendAsync(WithSession(HttpMethod.Get, $"/patient/approvals/{new string('9', 64)}", id)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
         var token = TokenField().Match(html).Groups["token"].Value;
         using var approve = await client.SendAsync(WithSession(HttpMethod.Post, $"/patient/approvals/{recordId}/approve", id, Form(token)));
         Assert.Equal(HttpStatusCode.Redirect, approve.StatusCode);

@@ -19,6 +19,20 @@ public static partial class MedicalEndpoints
             .WithName("ListWriteRequests").Produces<WriteRequestListResponse>().ProducesProblem(401).ProducesProblem(403)
             .WithSummary("Record writes waiting for the patient's approval: a patient's open ones, or a doctor's latest with their status (signed).");
 
+        api.MapGet("/write-requests/{recordId}/content", (HttpContext context, string recordId, Gate gate, RecordService records, LedgerStateMachine ledger) =>
+            {
+                if (!Hash.TryParse(recordId, out var id))
+                {
+                    return Task.FromResult<IResult>(Malformed("A record id is 64 hexadecimal characters."));
+                }
+
+                var patient = ledger.GetWriteRequest(id)?.Patient ?? Hash.Zero;
+                return gate.RunAsync(context, AccessAction.Read, patient, id, async caller =>
+                    ToResult(await records.ReadWriteRequestAsync(caller, id, context.RequestAborted).ConfigureAwait(false)));
+            })
+            .WithName("ReadWriteRequest").Produces<RecordContentResponse>().ProducesProblem(401).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409).ProducesProblem(421)
+            .WithSummary("The patient asked sees the content of an open write request before answering: the tiers with data keys wrapped for them, at the holding node; logged as their read (signed).");
+
         api.MapPost("/write-requests/{recordId}/answer", (HttpContext context, string recordId, Gate gate, RecordService records, LedgerStateMachine ledger) =>
             {
                 if (!Hash.TryParse(recordId, out var id))

@@ -1,6 +1,8 @@
 using MedLedger.Client;
 using MedLedger.Core;
+using MedLedger.Crypto;
 using MedLedger.Ledger;
+using MedLedger.Sharing.Records;
 using Microsoft.AspNetCore.Http;
 
 namespace MedLedger.Node.Medical;
@@ -80,6 +82,72 @@ public sealed partial class RecordService
         }
 
         return ServiceResult.Ok(new WriteRequestAnswerResponse(recordId.ToString(), answer.Declines ? "declined" : "approved", result.Id, result.Height));
+    }
+
+    /// <summary>
+    /// The content of an open write request for the patient asked, so they see what they consent to: every tier's
+    /// ciphertext with its data key re-wrapped from the holding organisation's key to the caller's, as a read releases it.
+    /// Only the patient asked (refused and logged otherwise), only while the request is open, only at the holding node
+    /// (<c>421 NotHeldHere</c> elsewhere). The preview is logged as the patient's read of the record id.
+    /// </summary>
+    public async Task<ServiceResult<RecordContentResponse>> ReadWriteRequestAsync(Caller caller, Hash recordId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (_ledger.GetWriteRequest(recordId) is not { } pending)
+        {
+            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status404NotFound, "NotFound", "No write request names this record id.");
+        }
+
+        if (caller.Account.Role != AccountRole.Patient || caller.UserId != pending.Patient)
+        {
+            await LogAsync(caller, pending.Patient, recordId, AccessAction.Read, AccessPurpose.None, AccessDenialReason.RoleNotPermitted, Hash.Zero, cancellationToken).ConfigureAwait(false);
+            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status403Forbidden, "RoleNotPermitted", "Only the patient asked sees a pending write; the attempt is logged.");
+        }
+
+        if (PendingRecord(recordId) is not { } record)
+        {
+            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status409Conflict, "RequestNotOpen", "The write request was answered or has expired.");
+        }
+
+        if (!_organisations.Holds(record.Organisation))
+        {
+            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status421MisdirectedRequest, "NotHeldHere", $"Records of '{record.Organisation}' are held by that organisation's node.");
+        }
+
+        var held = _store.GetRecord(recordId);
+        var orgKey = _organisations.Key(record.Organisation);
+        var orgKeyId = Suite.Hash(orgKey.PublicKey.Span);
+        var secret = _organisations.StaticSecret(record.Organisation, caller.KeyId, caller.Account.PublicKey);
+        var tiers = new List<RecordTierContent>();
+        foreach (var anchor in record.Tiers)
+        {
+            var stored = held.FirstOrDefault(h => h.Tier == anchor.Tier);
+            byte[] dataKey;
+            try
+            {
+                if (stored is null || Suite.Hash(stored.Ciphertext) != anchor.ContentAddress)
+                {
+                    throw new CryptoException("the stored ciphertext is missing or does not match the requested pointer");
+                }
+
+                var associated = RecordSealing.EnvelopeAssociatedData(recordId, anchor.Tier, orgKeyId);
+                dataKey = stored.OrganisationEnvelope is [2, ..]
+                    ? KeyWrap.UnwrapWithSecret(Suite, _organisations.StaticSecret(record.Organisation, orgKeyId, orgKey.PublicKey.Span), orgKey.PublicKey.Span, stored.OrganisationEnvelope, associated)
+                    : KeyWrap.Unwrap(Suite, orgKey, stored.OrganisationEnvelope, associated);
+            }
+            catch (CryptoException exception)
+            {
+                await LogAsync(caller, record.Patient, recordId, AccessAction.Read, AccessPurpose.None, AccessDenialReason.IntegrityFailure, Hash.Zero, cancellationToken).ConfigureAwait(false);
+                return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status500InternalServerError, "IntegrityFailure", $"Tier {anchor.Tier} of the pending write cannot be released: {exception.Message}; the failure is logged.");
+            }
+
+            var envelope = KeyWrap.WrapStatic(Suite, secret, orgKey.PublicKey.Span, caller.Account.PublicKey, dataKey, RecordSealing.EnvelopeAssociatedData(recordId, anchor.Tier, caller.KeyId));
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(dataKey);
+            tiers.Add(new RecordTierContent(Json.Name(anchor.Tier), anchor.ContentAddress.ToString(), anchor.Commitment.ToString(), Convert.ToBase64String(stored!.Ciphertext), Convert.ToBase64String(envelope)));
+        }
+
+        await LogAsync(caller, record.Patient, recordId, AccessAction.Read, AccessPurpose.None, AccessDenialReason.None, Hash.Zero, cancellationToken).ConfigureAwait(false);
+        return ServiceResult.Ok(new RecordContentResponse(Summary(record) with { Status = "pending" }, Convert.ToHexStringLower(orgKey.PublicKey.Span), tiers, null, Json.Name(AccessPurpose.None), caller.RequestHash.ToString()));
     }
 
     /// <summary>The JSON summary of a write request at <paramref name="height"/> (expired when open past its expiry).</summary>

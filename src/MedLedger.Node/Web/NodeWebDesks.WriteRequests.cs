@@ -3,8 +3,10 @@ using MedLedger.Core;
 using MedLedger.Crypto;
 using MedLedger.Ledger;
 using MedLedger.Node.Medical;
+using MedLedger.Sharing.Records;
 using MedLedger.Web.Services;
 using MedLedger.Web.Sessions;
+using Microsoft.AspNetCore.Http;
 
 namespace MedLedger.Node.Web;
 
@@ -34,10 +36,73 @@ public sealed partial class NodeWebDesks
                 return Map<IReadOnlyList<WriteRequestRow>>(list.Status, list.Detail);
             }
 
-            rows.AddRange(list.Value!.Requests.Select(r => new WriteRequestRow(r.RecordId, r.Patient, r.AuthorName.Length > 0 ? r.AuthorName : Short(r.AuthorUser), r.OrganisationName, r.Category, r.Tiers, r.Created, r.ExpiresAtHeight, r.Status)));
+            rows.AddRange(list.Value!.Requests.Select(WriteRow));
         }
 
         return WebResult.Ok<IReadOnlyList<WriteRequestRow>>(rows.OrderBy(r => r.Created).ToList());
+    });
+
+    public Task<WebResult<WriteRequestView>> WriteRequestAsync(WebSession session, string recordId, CancellationToken cancellationToken) => Guard(async () =>
+    {
+        var (caller, _, denied) = await AuthoriseAsync<WriteRequestView>(session, AccessAction.Read, cancellationToken, AccountRole.Patient).ConfigureAwait(false);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        if (!Hash.TryParse(recordId, out var id) || _ledger.GetWriteRequest(id) is not { } request)
+        {
+            return WebResult.Fail<WriteRequestView>(WebOutcome.NotFound, "There is no such write request.");
+        }
+
+        var owner = _callers.All(session).FirstOrDefault(c => c.Caller.UserId == request.Patient);
+        if (owner.Caller is null)
+        {
+            await _records.LogAsync(caller!, request.Patient, id, AccessAction.Read, AccessPurpose.None, AccessDenialReason.RoleNotPermitted, Hash.Zero, cancellationToken).ConfigureAwait(false);
+            return WebResult.Fail<WriteRequestView>(WebOutcome.Denied, "Only the patient asked sees a pending write; the attempt is logged.");
+        }
+
+        var height = _ledger.Height + 1;
+        if (!request.IsOpenAt(height))
+        {
+            return WebResult.Fail<WriteRequestView>(WebOutcome.NotFound, "This write request is no longer open.");
+        }
+
+        // The holding node releases the tiers to the patient's own key (forwarded there when it is another node); the
+        // answer is bound to the anchor on chain before it is opened, as a forwarded read is.
+        var row = WriteRow(_records.WriteRequestSummary(request, height));
+        var content = await _records.ReadWriteRequestAsync(owner.Caller, id, cancellationToken).ConfigureAwait(false);
+        if (content.Status == StatusCodes.Status421MisdirectedRequest)
+        {
+            content = await _remote.FetchWriteRequestAsync(owner.Key, id, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!content.IsSuccess)
+        {
+            return WebResult.Ok(new WriteRequestView(row, [], "The content cannot be shown right now: " + content.Detail));
+        }
+
+        var anchored = request.Request.Record;
+        var tiers = content.Value!.Tiers ?? [];
+        var bound = tiers.Count > 0 && tiers.Select(t => t.Tier).Distinct(StringComparer.Ordinal).Count() == tiers.Count && tiers.All(t =>
+            Json.TryParse<SensitivityTier>(t.Tier, out var tier)
+            && anchored.Tiers.FirstOrDefault(a => a.Tier == tier) is { } anchor
+            && Hash.TryParse(t.ContentAddress, out var address) && address == anchor.ContentAddress
+            && Hash.TryParse(t.Commitment, out var commitment) && commitment == anchor.Commitment);
+        if (!bound)
+        {
+            return WebResult.Ok(new WriteRequestView(row, [], "The holding node's answer does not match the write request on chain; it was not shown."));
+        }
+
+        try
+        {
+            var plaintext = RecordReader.Open(Suite, owner.Key, id, content.Value);
+            return WebResult.Ok(new WriteRequestView(row, plaintext.Parts.Select(p => new RecordTierView(Json.Name(p.Key), Pretty(p.Value), Summarise(p.Value))).ToList(), null));
+        }
+        catch (Exception exception) when (exception is CryptoException or RecordIntegrityException)
+        {
+            return WebResult.Ok(new WriteRequestView(row, [], "The content failed its integrity check and was not shown: " + exception.Message));
+        }
     });
 
     public Task<WebResult<string>> AnswerWriteRequestAsync(WebSession session, string recordId, bool approve, CancellationToken cancellationToken) => Guard(async () =>
@@ -81,6 +146,9 @@ public sealed partial class NodeWebDesks
             ? WebResult.Ok(id.ToString(), $"You approved the {Json.Name(record.Category)} record by {author}: it is in your records now (block {answered.Value!.Height}).")
             : WebResult.Ok(string.Empty, $"You declined the {Json.Name(record.Category)} record by {author}: it will never be part of your records.");
     });
+
+    private static WriteRequestRow WriteRow(WriteRequestSummary summary) =>
+        new(summary.RecordId, summary.Patient, summary.AuthorName.Length > 0 ? summary.AuthorName : Short(summary.AuthorUser), summary.OrganisationName, summary.Category, summary.Tiers, summary.Created, summary.ExpiresAtHeight, summary.Status);
 
     // The doctor's "ask the patient to approve in their portal": the record is sealed and stored at this node exactly as
     // a consented write, but the chain gets a RecordWriteRequest; nobody can read it until the patient approves.

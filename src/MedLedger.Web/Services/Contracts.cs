@@ -131,6 +131,12 @@ public sealed record PatientMatch(string Pseudonym, string Organisation);
 /// </summary>
 public sealed record RecordWriteRequest(string Patient, string Category, string FhirJson, string PatientUsername, string PatientPassphrase, bool AskPatient = false);
 
+/// <summary>
+/// One record write waiting for the patient's approval, opened for review: its metadata and the decrypted FHIR JSON of
+/// each tier (verified against the requested anchor), or why the content cannot be shown (the metadata still can).
+/// </summary>
+public sealed record WriteRequestView(WriteRequestRow Request, IReadOnlyList<RecordTierView> Tiers, string? ContentProblem);
+
 /// <summary>A record write waiting for the patient's approval: who wrote what (metadata only) and until which block it stays open.</summary>
 public sealed record WriteRequestRow(string RecordId, string Patient, string AuthorName, string Organisation, string Category, IReadOnlyList<string> Tiers, DateTimeOffset Created, ulong ExpiresAtHeight, string Status);
 

@@ -405,8 +405,14 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
         var declinedId = await page.Locator("table.write-requests tbody tr", new() { HasText = "procedure" }).GetAttributeAsync("data-record");
         Assert.False(string.IsNullOrEmpty(approvedId) || string.IsNullOrEmpty(declinedId));
 
-        // 3. Approve the allergy record, decline the procedure record.
-        await page.Locator("table.write-requests tbody tr", new() { HasText = "allergy" }).GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        // 3. Review the allergy record (its content, decrypted and verified) and approve it there; decline the procedure
+        //    record from the list.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Review the allergy record by Dr Li Chen" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "allergy record waiting for your approval" })).ToBeVisibleAsync();
+        await Expect(page.Locator("ul.summary")).ToContainTextAsync("Blood pressure");
+        await Expect(page.GetByText("Verified: the ciphertext matches the requested pointer and commitment.")).ToBeVisibleAsync();
+        await ShotAsync(page, "patient-approval-review");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
         await Expect(page.Locator(".flash")).ToContainTextAsync("You approved the allergy record by Dr Li Chen");
         await page.Locator("table.write-requests tbody tr", new() { HasText = "procedure" }).GetByRole(AriaRole.Button, new() { Name = "Decline" }).ClickAsync();
         await Expect(page.Locator(".flash")).ToContainTextAsync("You declined the procedure record by Dr Li Chen");
