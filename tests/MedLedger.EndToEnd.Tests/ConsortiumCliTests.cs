@@ -116,7 +116,8 @@ public sealed class ConsortiumCliTests : IDisposable
             Assert.True(System.Net.WebUtility.HtmlDecode(written).Contains("waits for the patient's approval", StringComparison.Ordinal), Flash(written));
         }
 
-        // 4c. patient01, at their own home node, sees the request, approves it, finds the record in their timeline once
+        // 4c. patient01, at their own home node, sees the request, reviews its content (forwarded from the doctor's node,
+        //     which holds it), approves it, finds the record in their timeline once
         //     their node has indexed the approval, and opens it: their node forwards the read to the doctor's node, which
         //     holds it, and shows it verified.
         using (var web = new WebSession(new Uri(patientHome)))
@@ -125,6 +126,9 @@ public sealed class ConsortiumCliTests : IDisposable
             var approvals = await web.GetAsync("/patient/approvals");
             var recordId = System.Text.RegularExpressions.Regex.Match(approvals, "data-record=\"([0-9a-f]{64})\"").Groups[1].Value;
             Assert.NotEmpty(recordId);
+            var review = await web.GetAsync($"/patient/approvals/{recordId}");
+            Assert.Contains("Peanut allergy test", review, StringComparison.Ordinal);
+            Assert.Contains("Verified: the ciphertext matches the requested pointer and commitment.", review, StringComparison.Ordinal);
             var approved = await web.PostFormAsync(approvals, $"/patient/approvals/{recordId}/approve", []);
             Assert.True(System.Net.WebUtility.HtmlDecode(approved).Contains("You approved the allergy record", StringComparison.Ordinal), Flash(approved));
             var deadline = DateTime.UtcNow.AddSeconds(60);
