@@ -9,8 +9,8 @@ using MedLedger.Sharing.Records;
 
 namespace MedLedger.Cli;
 
-/// <summary><c>medledger record put|get|list|erase</c>: medical records through a node's API (SPEC F10–F19, F23).</summary>
-internal static class RecordCommands
+/// <summary><c>medledger record put|get|list|erase|pending|approve|decline</c>: medical records through a node's API (SPEC F10–F19, F23).</summary>
+internal static partial class RecordCommands
 {
     public static Command Create(CliEnvironment environment) => new("record", "Write, read, list and erase medical records.")
     {
@@ -18,6 +18,9 @@ internal static class RecordCommands
         CreateGet(environment),
         CreateList(environment),
         CreateErase(environment),
+        CreatePending(environment),
+        CreateApprove(environment),
+        CreateDecline(environment),
     };
 
     private static Command CreatePut(CliEnvironment environment)
@@ -30,9 +33,10 @@ internal static class RecordCommands
         var consentPassphrase = new Option<FileInfo?>("--consent-passphrase-file") { Description = "Passphrase file of --consent-key (default: the same passphrase as --key)." };
         var grant = new Option<string?>("--grant") { Description = "Id of the patient's grant that gives you append access (instead of --consent-key)." };
         var organisation = new Option<string?>("--org") { Description = "Holding organisation (default: yours, or the patient's when you are the patient)." };
+        var pending = new Option<bool>("--pending") { Description = "Ask the patient to approve the write in their portal (record approve) instead of --consent-key or --grant." };
         var command = user.AddTo(new Command("put", "Encrypt a FHIR document for the patient and your organisation, anchor it on chain and store it at the node.")
         {
-            patient, category, file, consentKey, consentPassphrase, grant, organisation,
+            patient, category, file, consentKey, consentPassphrase, grant, organisation, pending,
         });
         command.SetAction((parse, cancellationToken) => MedicalCli.RunAsync(parse, async output =>
         {
@@ -47,6 +51,12 @@ internal static class RecordCommands
                 throw new CliUsageException("Give either --consent-key or --grant, not both.");
             }
 
+            var asksPatient = parse.GetValue(pending);
+            if (asksPatient && (consentFile is not null || grantText is not null))
+            {
+                throw new CliUsageException("--pending asks the patient to approve later: not with --consent-key or --grant.");
+            }
+
             var grantId = grantText is null ? (Hash?)null : MedicalCli.ParseHash(grantText, "--grant");
             if (consentFile is not null)
             {
@@ -56,7 +66,7 @@ internal static class RecordCommands
             var holder = parse.GetValue(organisation) is { } org ? MedicalCli.ParseOrganisationId(org, "--org") : null;
 
             using var session = user.Connect(parse, node, key, environment);
-            if (consentFile is null && grantId is null && session.KeyId != patientId)
+            if (!asksPatient && consentFile is null && grantId is null && session.KeyId != patientId)
             {
                 throw new CliUsageException("A write for a patient needs the patient's consent: give --consent-key or --grant.");
             }
@@ -71,6 +81,11 @@ internal static class RecordCommands
             else if (grantId is { } id)
             {
                 draft = draft.WithGrant(id);
+            }
+
+            if (asksPatient)
+            {
+                return await PutPendingAsync(session.Client, draft, parse.GetValue(user.Json), output, cancellationToken).ConfigureAwait(false);
             }
 
             var response = await writer.UploadAsync(draft, waitForCommit: true, cancellationToken).ConfigureAwait(false);

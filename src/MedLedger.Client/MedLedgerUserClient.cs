@@ -13,7 +13,7 @@ namespace MedLedger.Client;
 /// <see cref="MedLedgerApiException"/> with the node's problem+json when a request is refused, and
 /// <see cref="MedLedgerClientException"/> when an answer is malformed.
 /// </summary>
-public sealed class MedLedgerUserClient : IDisposable
+public sealed partial class MedLedgerUserClient : IDisposable
 {
     private readonly ApiTransport _api;
     private readonly HttpClient? _ownedHttp;
@@ -237,12 +237,13 @@ public sealed class MedLedgerUserClient : IDisposable
 
     /// <summary>
     /// Fetches a record's ciphertext and the data keys wrapped for this key (<c>GET /api/v1/records/{id}</c>); the read
-    /// is logged on chain with <paramref name="purpose"/>. Use <see cref="ReadRecordAsync"/> to verify and decrypt.
+    /// is logged on chain with <paramref name="purpose"/>; <see cref="AccessPurpose.None"/> (a patient reading their own
+    /// record) sends no purpose, since the API names only real ones. Use <see cref="ReadRecordAsync"/> to verify and decrypt.
     /// </summary>
     public Task<RecordContentResponse> GetRecordContentAsync(Hash recordId, AccessPurpose purpose = AccessPurpose.Treatment, CancellationToken cancellationToken = default)
     {
         var query = new QueryBuilder();
-        query.Add("purpose", ApiNames.Of(purpose));
+        query.Add("purpose", purpose == AccessPurpose.None ? null : ApiNames.Of(purpose));
         return _api.GetAsync<RecordContentResponse>(query.Append($"api/v1/records/{recordId}"), cancellationToken);
     }
 

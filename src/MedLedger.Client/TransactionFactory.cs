@@ -249,6 +249,28 @@ public sealed class TransactionFactory
     public Transaction RespondToAccessRequest(Hash requestId, Hash grantId) =>
         Create(TransactionType.AccessRequestRespond, new AccessRequestRespondPayload(requestId, grantId).Encode());
 
+    /// <summary>
+    /// The author asks the patient to approve a record write in their portal: <paramref name="anchor"/> is the signed
+    /// anchor without consent (its authorisation becomes <see cref="WriteAuthorisation.PatientSignature"/> with no signer,
+    /// signature or grant); the request lapses after block <paramref name="expiresAtHeight"/>.
+    /// </summary>
+    public Transaction RequestRecordWrite(RecordAnchorPayload anchor, ulong expiresAtHeight)
+    {
+        ArgumentNullException.ThrowIfNull(anchor);
+        var asked = anchor with { Authorisation = WriteAuthorisation.PatientSignature, ConsentSigner = Hash.Zero, ConsentSignature = [], GrantId = Hash.Zero };
+        return Create(TransactionType.RecordWriteRequest, new RecordWriteRequestPayload(asked, expiresAtHeight).Encode());
+    }
+
+    /// <summary>
+    /// The patient answers the write request of <paramref name="recordId"/>: with their signature over the request's
+    /// consent statement to approve, or an empty one to decline.
+    /// </summary>
+    public Transaction RespondToWriteRequest(Hash recordId, byte[] consentSignature)
+    {
+        ArgumentNullException.ThrowIfNull(consentSignature);
+        return Create(TransactionType.RecordWriteRespond, new RecordWriteRespondPayload(recordId, consentSignature).Encode());
+    }
+
     /// <summary>Erases a record of the patient's (SPEC F23).</summary>
     public Transaction EraseRecord(Hash recordId) =>
         Create(TransactionType.RecordErase, new RecordErasePayload(recordId).Encode());

@@ -248,6 +248,15 @@ public static class StateKeys
     /// <summary>Key of the ids of a requester's latest access requests: <c>"areqd/" ‖ requester user id</c>.</summary>
     public static byte[] RequesterAccessRequests(Hash requesterUserId) => Prefixed("areqd/"u8, requesterUserId);
 
+    /// <summary>Key of a pending (or answered) record write request: <c>"wreq/" ‖ record id</c>.</summary>
+    public static byte[] WriteRequest(Hash recordId) => Prefixed("wreq/"u8, recordId);
+
+    /// <summary>Key of the record ids of the open write requests to a patient pseudonym: <c>"wreqp/" ‖ patient user id</c>.</summary>
+    public static byte[] PatientWriteRequests(Hash patientUserId) => Prefixed("wreqp/"u8, patientUserId);
+
+    /// <summary>Key of the record ids of an author's latest write requests: <c>"wreqa/" ‖ author user id</c>.</summary>
+    public static byte[] AuthorWriteRequests(Hash authorUserId) => Prefixed("wreqa/"u8, authorUserId);
+
     /// <summary>Key of the genesis hash.</summary>
     public static byte[] GenesisHash() => "chain/genesis"u8.ToArray();
 

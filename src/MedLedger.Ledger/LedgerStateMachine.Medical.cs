@@ -118,6 +118,9 @@ public sealed partial class LedgerStateMachine
 
                         break;
                     }
+
+                case TransactionType.RecordWriteRequest:
+                    return VerifyWriteRequestSignature(state, RecordWriteRequestPayload.Decode(transaction.Payload.Span));
             }
         }
         catch (DecodingException exception)
@@ -369,56 +372,10 @@ public sealed partial class LedgerStateMachine
         }
 
         var authorUserId = author.EffectiveUserId(payload.Author);
-        var patient = ReadUser(state, payload.Patient);
-        if (patient is null || patient.Value.Account.Role != AccountRole.Patient || !patient.Value.Account.IsActive)
+        var body = CheckRecordBody(state, author, authorUserId, payload, time, approving: false);
+        if (!body.IsAccepted)
         {
-            return TransactionResult.Reject(TransactionRejection.NotFound, "the patient pseudonym is not an active patient");
-        }
-
-        if (payload.Authorisation == WriteAuthorisation.PatientAuthor)
-        {
-            if (authorUserId != payload.Patient || author.Organisation != payload.Organisation)
-            {
-                return TransactionResult.Reject(TransactionRejection.NotAuthorized, "only the patient writes as the patient, into their own organisation's records");
-            }
-        }
-        else if (author.Role != AccountRole.Doctor || author.Organisation != payload.Organisation)
-        {
-            return TransactionResult.Reject(TransactionRejection.NotAuthorized, "records are written by doctors of the holding organisation");
-        }
-
-        if (!IsActiveOrganisation(state, payload.Organisation))
-        {
-            return TransactionResult.Reject(TransactionRejection.OrganisationInactive, $"organisation '{payload.Organisation}' is not an active member");
-        }
-
-        if (payload.RecordId.IsZero || state.GetValue(StateKeys.Record(payload.RecordId)) is not null)
-        {
-            return TransactionResult.Reject(TransactionRejection.AlreadyExists, "the record id is zero or already anchored");
-        }
-
-        if (!Enum.IsDefined(payload.Category) || payload.Category == RecordCategory.None)
-        {
-            return TransactionResult.Reject(TransactionRejection.InvalidPayload, "the category is unknown");
-        }
-
-        var tiersValid = payload.Tiers.Count > 0;
-        for (var i = 0; i < payload.Tiers.Count && tiersValid; i++)
-        {
-            var tier = payload.Tiers[i];
-            tiersValid = Enum.IsDefined(tier.Tier) && tier.Tier != SensitivityTier.None && !tier.ContentAddress.IsZero && !tier.Commitment.IsZero && tier.CiphertextBytes > 0
-                && (i == 0 || payload.Tiers[i - 1].Tier < tier.Tier);
-        }
-
-        if (!tiersValid)
-        {
-            return TransactionResult.Reject(TransactionRejection.InvalidPayload, "a record has 1..3 distinct tiers in ascending order, each with a pointer, a commitment and a size");
-        }
-
-        // In 128 bits: the distance between two longs need not fit a long, and Math.Abs(long.MinValue) throws.
-        if (Int128.Abs((Int128)payload.CreatedUnixMilliseconds - time) > Limits.MaxPayloadClockSkewMilliseconds)
-        {
-            return TransactionResult.Reject(TransactionRejection.TimeOutOfWindow, "the record's time is too far from the block time");
+            return body;
         }
 
         switch (payload.Authorisation)
@@ -446,6 +403,66 @@ public sealed partial class LedgerStateMachine
 
         var entry = new RecordEntry(payload.RecordId, payload.Patient, payload.Author, authorUserId, payload.Organisation, payload.Category, payload.CreatedUnixMilliseconds, payload.Tiers, payload.Authorisation, payload.GrantId, height, RecordStatus.Active, 0);
         state.Set(StateKeys.Record(payload.RecordId), entry.Encode());
+        return TransactionResult.Accepted;
+    }
+
+    // Rules 3–9 of a record write, shared by RecordAnchor, RecordWriteRequest and the approval of a write request: the
+    // patient, the author's standing, the organisation, the record id, category, tiers and (but when approving a request
+    // made earlier) the time window. A record id named by a write request is taken, except by that request's approval.
+    private static TransactionResult CheckRecordBody(StateOverlay state, Account author, Hash authorUserId, RecordAnchorPayload payload, long time, bool approving)
+    {
+        var patient = ReadUser(state, payload.Patient);
+        if (patient is null || patient.Value.Account.Role != AccountRole.Patient || !patient.Value.Account.IsActive)
+        {
+            return TransactionResult.Reject(TransactionRejection.NotFound, "the patient pseudonym is not an active patient");
+        }
+
+        if (payload.Authorisation == WriteAuthorisation.PatientAuthor)
+        {
+            if (authorUserId != payload.Patient || author.Organisation != payload.Organisation)
+            {
+                return TransactionResult.Reject(TransactionRejection.NotAuthorized, "only the patient writes as the patient, into their own organisation's records");
+            }
+        }
+        else if (author.Role != AccountRole.Doctor || author.Organisation != payload.Organisation)
+        {
+            return TransactionResult.Reject(TransactionRejection.NotAuthorized, "records are written by doctors of the holding organisation");
+        }
+
+        if (!IsActiveOrganisation(state, payload.Organisation))
+        {
+            return TransactionResult.Reject(TransactionRejection.OrganisationInactive, $"organisation '{payload.Organisation}' is not an active member");
+        }
+
+        if (payload.RecordId.IsZero || state.GetValue(StateKeys.Record(payload.RecordId)) is not null || (!approving && state.GetValue(StateKeys.WriteRequest(payload.RecordId)) is not null))
+        {
+            return TransactionResult.Reject(TransactionRejection.AlreadyExists, "the record id is zero, already anchored or named by a write request");
+        }
+
+        if (!Enum.IsDefined(payload.Category) || payload.Category == RecordCategory.None)
+        {
+            return TransactionResult.Reject(TransactionRejection.InvalidPayload, "the category is unknown");
+        }
+
+        var tiersValid = payload.Tiers.Count > 0;
+        for (var i = 0; i < payload.Tiers.Count && tiersValid; i++)
+        {
+            var tier = payload.Tiers[i];
+            tiersValid = Enum.IsDefined(tier.Tier) && tier.Tier != SensitivityTier.None && !tier.ContentAddress.IsZero && !tier.Commitment.IsZero && tier.CiphertextBytes > 0
+                && (i == 0 || payload.Tiers[i - 1].Tier < tier.Tier);
+        }
+
+        if (!tiersValid)
+        {
+            return TransactionResult.Reject(TransactionRejection.InvalidPayload, "a record has 1..3 distinct tiers in ascending order, each with a pointer, a commitment and a size");
+        }
+
+        // In 128 bits: the distance between two longs need not fit a long, and Math.Abs(long.MinValue) throws.
+        if (!approving && Int128.Abs((Int128)payload.CreatedUnixMilliseconds - time) > Limits.MaxPayloadClockSkewMilliseconds)
+        {
+            return TransactionResult.Reject(TransactionRejection.TimeOutOfWindow, "the record's time is too far from the block time");
+        }
+
         return TransactionResult.Accepted;
     }
 

@@ -307,6 +307,8 @@ public sealed partial class LedgerStateMachine : IDisposable
                 TransactionType.EmergencyContactsSet => ExecuteEmergencyContactsSet(transactionState, sender!, transaction.Sender, EmergencyContactsPayload.Decode(transaction.Payload.Span), height),
                 TransactionType.AccessRequest => ExecuteAccessRequest(transactionState, sender!, transaction.Sender, transactionId, AccessRequestPayload.Decode(transaction.Payload.Span), height),
                 TransactionType.AccessRequestRespond => ExecuteAccessRequestRespond(transactionState, sender!, transaction.Sender, AccessRequestRespondPayload.Decode(transaction.Payload.Span), height, time),
+                TransactionType.RecordWriteRequest => ExecuteRecordWriteRequest(transactionState, sender!, transaction.Sender, RecordWriteRequestPayload.Decode(transaction.Payload.Span), height, time),
+                TransactionType.RecordWriteRespond => ExecuteRecordWriteRespond(transactionState, sender!, transaction.Sender, RecordWriteRespondPayload.Decode(transaction.Payload.Span), height),
                 _ => TransactionResult.Reject(TransactionRejection.UnknownType, $"type {(ushort)transaction.Type} is unknown"),
             };
         }

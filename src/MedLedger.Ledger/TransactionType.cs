@@ -59,6 +59,12 @@ public enum TransactionType : ushort
 
     /// <summary>The patient answers an access request with a matching grant of theirs, or declines it.</summary>
     AccessRequestRespond = 17,
+
+    /// <summary>A doctor asks the patient to approve a record write in their portal: the complete anchor, without the consent yet.</summary>
+    RecordWriteRequest = 18,
+
+    /// <summary>The patient approves a pending record write with their consent signature (the record is anchored), or declines it.</summary>
+    RecordWriteRespond = 19,
 }
 
 /// <summary>What an account may do. Values are part of the state encoding; add new values, never renumber.</summary>

@@ -211,6 +211,28 @@ public static class WebUi
         ui.MapPost("/patient/requests/{requestId}/decline", (HttpContext context, string requestId, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => SignedForm(context, sessions, antiforgery, async (session, _) =>
             After(context, antiforgery, session, await portal.AnswerAccessRequestAsync(session, requestId, approve: false, context.RequestAborted).ConfigureAwait(false), "/patient/requests")));
 
+        ui.MapGet("/patient/approvals", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => Signed(context, sessions, async session =>
+        {
+            var requests = await portal.WriteRequestsAsync(session, context.RequestAborted).ConfigureAwait(false);
+            return requests.IsOk
+                ? Render<WriteRequestsPage>(context, antiforgery, session, "Records to approve", new() { ["Requests"] = requests.Value })
+                : Failure(context, antiforgery, session, requests);
+        }));
+
+        ui.MapGet("/patient/approvals/{recordId}", (HttpContext context, string recordId, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => Signed(context, sessions, async session =>
+        {
+            var request = await portal.WriteRequestAsync(session, recordId, context.RequestAborted).ConfigureAwait(false);
+            return request.IsOk
+                ? Render<WriteRequestPage>(context, antiforgery, session, "Record to approve", new() { ["View"] = request.Value })
+                : Failure(context, antiforgery, session, request);
+        }));
+
+        ui.MapPost("/patient/approvals/{recordId}/approve", (HttpContext context, string recordId, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => SignedForm(context, sessions, antiforgery, async (session, _) =>
+            After(context, antiforgery, session, await portal.AnswerWriteRequestAsync(session, recordId, approve: true, context.RequestAborted).ConfigureAwait(false), "/patient/approvals")));
+
+        ui.MapPost("/patient/approvals/{recordId}/decline", (HttpContext context, string recordId, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => SignedForm(context, sessions, antiforgery, async (session, _) =>
+            After(context, antiforgery, session, await portal.AnswerWriteRequestAsync(session, recordId, approve: false, context.RequestAborted).ConfigureAwait(false), "/patient/approvals")));
+
         ui.MapGet("/patient/access", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery, IPatientPortal portal) => Signed(context, sessions, async session =>
         {
             var entries = await portal.WhoViewedAsync(session, context.RequestAborted).ConfigureAwait(false);
@@ -287,7 +309,7 @@ public static class WebUi
 
         ui.MapPost("/doctor/patients/{patient}/records", (HttpContext context, string patient, SessionStore sessions, IAntiforgery antiforgery, IDoctorDesk desk) => SignedForm(context, sessions, antiforgery, async (session, form) =>
         {
-            var request = new RecordWriteRequest(patient, form["category"].ToString(), form["fhir"].ToString(), form["patientUsername"].ToString().Trim(), form["patientPassphrase"].ToString());
+            var request = new RecordWriteRequest(patient, form["category"].ToString(), form["fhir"].ToString(), form["patientUsername"].ToString().Trim(), form["patientPassphrase"].ToString(), AskPatient: form["consent"] == "portal");
             var result = await desk.WriteRecordAsync(session, request, context.RequestAborted).ConfigureAwait(false);
             return After(context, antiforgery, session, result, $"/doctor/patients/{Uri.EscapeDataString(patient)}");
         }));

@@ -48,6 +48,8 @@ public sealed class CliArgumentTests(CliKeys keys) : IClassFixture<CliKeys>, IDi
         { "unknown category", ["record", "put", "--node", NodeUrl, "--key", "K", "--patient", SomeId, "--category", "gossip", "--file", "DOC"], "--category" },
         { "consent key and grant", ["record", "put", "--node", NodeUrl, "--key", "K", "--patient", SomeId, "--category", "laboratory", "--file", "DOC", "--consent-key", "K", "--grant", SomeId], "not both" },
         { "file not JSON", ["record", "put", "--node", NodeUrl, "--key", "K", "--patient", SomeId, "--category", "laboratory", "--file", "TEXT"], "JSON" },
+        { "pending with a consent key", ["record", "put", "--node", NodeUrl, "--key", "K", "--patient", SomeId, "--category", "laboratory", "--file", "DOC", "--consent-key", "K", "--pending"], "--pending" },
+        { "approve with an id not hex", ["record", "approve", "--node", NodeUrl, "--key", "K", "--id", "xyz"], "--id" },
         { "write without consent", ["record", "put", "--node", NodeUrl, "--key", "K", "--patient", SomeId, "--category", "laboratory", "--file", "DOC", "--passphrase-file", "P"], "--consent-key or --grant" },
         { "two grantees", ["grant", "--node", NodeUrl, "--key", "K", "--to-user", SomeId, "--to-org", "st-marys", "--tiers", "identity", "--purpose", "treatment", "--until", "2030-01-01T00:00:00Z"], "exactly one grantee" },
         { "no grantee", ["grant", "--node", NodeUrl, "--key", "K", "--tiers", "identity", "--purpose", "treatment", "--until", "2030-01-01T00:00:00Z"], "exactly one grantee" },

@@ -229,6 +229,63 @@ public sealed class CliVerbTests(CliKeys keys) : IClassFixture<CliKeys>, IDispos
             .Select(r => Transaction.Decode(Convert.FromBase64String(r.Json<SubmitTransactionsRequest>().Transaction!)));
 
     // The chain as the record writer sees it: the patient and doctor at st-marys, whose encryption key is returned.
+    [Fact]
+    public async Task RecordPutPending_UploadsAWriteRequest_WithoutConsent()
+    {
+        // `record put --pending`: the upload's transaction is a RecordWriteRequest sent by the doctor, whose anchor asks
+        // for the patient's co-signature but carries none yet, and which lapses 100,000 blocks after the node's height.
+        using var organisationKey = RegisterWorld();
+        var document = keys.Combine("pending-observation.json");
+        await File.WriteAllTextAsync(document, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"HbA1c\"}}");
+        _cli.Node.OnPost("/api/v1/records", r =>
+        {
+            var request = RecordWriteRequestPayload.Decode(Transaction.Decode(Convert.FromBase64String(r.Json<RecordUploadRequest>().Transaction)).Payload.Span);
+            return new RecordUploadResponse(request.Record.RecordId.ToString(), new string('7', 64), 12);
+        });
+
+        var run = await _cli.RunAsync("record", "put", "--node", NodeUrl, "--key", keys.Doctor.File, "--passphrase-file", keys.PassphraseFile,
+            "--patient", keys.Patient.KeyId.ToString(), "--category", "laboratory", "--file", document, "--pending");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("waits for the patient's approval", run.Output, StringComparison.Ordinal);
+        var upload = _cli.Node.Requests.Single(r => r.Uri.AbsolutePath == "/api/v1/records").Json<RecordUploadRequest>();
+        var transaction = Transaction.Decode(Convert.FromBase64String(upload.Transaction));
+        Assert.Equal(TransactionType.RecordWriteRequest, transaction.Type);
+        var payload = RecordWriteRequestPayload.Decode(transaction.Payload.Span);
+        Assert.True(payload.IsWellFormed);
+        Assert.Equal(FakeNode.Height + MedLedgerUserClient.DefaultWriteRequestLifetimeBlocks, payload.ExpiresAtHeight);
+        Assert.Equal((keys.Doctor.KeyId, keys.Doctor.KeyId, keys.Patient.KeyId), (transaction.Sender, payload.Record.Author, payload.Record.Patient));
+        Assert.True(Suite.Verify(keys.Doctor.PublicKey, payload.Record.EncodeAuthorStatement(FakeNode.ChainId), payload.Record.AuthorSignature));
+        Assert.Single(upload.Tiers);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RecordApproveOrDecline_AnswersWithTheConsentOfTheListedAnchor(bool approve)
+    {
+        // `record approve` signs the consent statement of the anchor the node lists with the patient's key and posts a
+        // RecordWriteRespond sent by the patient; `record decline` posts one with an empty signature.
+        using var author = Suite.GenerateSigningKey();
+        var anchor = new RecordAnchorPayload(Suite.Hash("pending record"u8), keys.Patient.KeyId, Suite.Hash(author.PublicKey.Span), "st-marys", RecordCategory.Laboratory, 1, [new RecordTierAnchor(SensitivityTier.GeneralClinical, Suite.Hash("c"u8), Suite.Hash("m"u8), 9)], [1], WriteAuthorisation.PatientSignature, Hash.Zero, [], Hash.Zero);
+        var recordId = anchor.RecordId.ToString();
+        _cli.Node.OnGet("/api/v1/write-requests", _ => new WriteRequestListResponse([new WriteRequestSummary(recordId, keys.Patient.KeyId.ToString(), anchor.Author.ToString(), anchor.Author.ToString(), "Dr Ada", "st-marys", "St Mary's", "laboratory", ["generalClinical"], DateTimeOffset.UnixEpoch, 5, 100_005, "open", null, Convert.ToBase64String(anchor.Encode()))]));
+        _cli.Node.OnPost($"/api/v1/write-requests/{recordId}/answer", _ => new WriteRequestAnswerResponse(recordId, approve ? "approved" : "declined", new string('8', 64), 13));
+
+        var run = await _cli.RunAsync("record", approve ? "approve" : "decline", "--node", NodeUrl, "--key", keys.Patient.File, "--passphrase-file", keys.PassphraseFile, "--id", recordId);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains(approve ? "Approved" : "Declined", run.Output, StringComparison.Ordinal);
+        var sent = _cli.Node.Requests.Single(r => r.Uri.AbsolutePath == $"/api/v1/write-requests/{recordId}/answer");
+        Assert.True(sent.IsSigned);
+        var transaction = Transaction.Decode(Convert.FromBase64String(sent.Json<WriteRequestAnswerRequest>().Transaction));
+        Assert.Equal((TransactionType.RecordWriteRespond, keys.Patient.KeyId), (transaction.Type, transaction.Sender));
+        var answer = RecordWriteRespondPayload.Decode(transaction.Payload.Span);
+        Assert.Equal(anchor.RecordId, answer.RecordId);
+        Assert.Equal(!approve, answer.Declines);
+        Assert.Equal(approve, Suite.Verify(keys.Patient.PublicKey, anchor.EncodeConsentStatement(FakeNode.ChainId), answer.ConsentSignature));
+    }
+
     private ISigningKey RegisterWorld()
     {
         var organisationKey = Suite.GenerateSigningKey();

@@ -73,6 +73,19 @@ public sealed class UserClientRouteTests : IDisposable
     }
 
     [Fact]
+    public async Task RecordContent_SendsThePurpose_ButNoneForAPatientsOwnRead()
+    {
+        // A read names its purpose (camelCase); a patient's own read (purpose None) sends no purpose at all, which the API
+        // takes as "none" — "purpose=none" would be refused as malformed by the holding node.
+        var record = new Hash(Enumerable.Repeat((byte)0x5a, 32).ToArray());
+        _node.OnProblem(HttpMethod.Get, $"/api/v1/records/{record}", HttpStatusCode.NotFound, "NotFound");
+        await Assert.ThrowsAsync<MedLedgerApiException>(() => _client.GetRecordContentAsync(record, AccessPurpose.Emergency));
+        await Assert.ThrowsAsync<MedLedgerApiException>(() => _client.GetRecordContentAsync(record, AccessPurpose.None));
+        var sent = _node.Requests.Where(r => r.Uri.AbsolutePath == $"/api/v1/records/{record}").Select(r => r.PathAndQuery).ToList();
+        Assert.Equal([$"/api/v1/records/{record}?purpose=emergency", $"/api/v1/records/{record}"], sent);
+    }
+
+    [Fact]
     public async Task Refusals_BecomeMedLedgerApiException_WithTheProblemsCode()
     {
         // A 403 problem+json from a signed route surfaces with its status and code; a missing user is null, not an error.

@@ -103,6 +103,44 @@ public sealed class ConsortiumCliTests : IDisposable
             await web.SignInAsync(reader.Username, reader.Passphrase);
             var page = await web.GetAsync($"/records/{reader.RecordId}");
             Assert.Contains("Verified: the ciphertext matches its on-chain pointer and commitment.", page, StringComparison.Ordinal);
+
+            // 4b. The same doctor writes a record for patient01 and asks them to approve it in their portal: the record is
+            //     sealed and held at the doctor's node, and only a write request goes on chain.
+            var patientPage = await web.GetAsync($"/doctor/patients/{reader.Pseudonym}");
+            var written = await web.PostFormAsync(patientPage, $"/doctor/patients/{reader.Pseudonym}/records", new()
+            {
+                ["category"] = "allergy",
+                ["fhir"] = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"Peanut allergy test\"}}",
+                ["consent"] = "portal",
+            });
+            Assert.True(System.Net.WebUtility.HtmlDecode(written).Contains("waits for the patient's approval", StringComparison.Ordinal), Flash(written));
+        }
+
+        // 4c. patient01, at their own home node, sees the request, reviews its content (forwarded from the doctor's node,
+        //     which holds it), approves it, finds the record in their timeline once
+        //     their node has indexed the approval, and opens it: their node forwards the read to the doctor's node, which
+        //     holds it, and shows it verified.
+        using (var web = new WebSession(new Uri(patientHome)))
+        {
+            await web.SignInAsync("patient01", patient.GetProperty("Passphrase").GetString()!);
+            var approvals = await web.GetAsync("/patient/approvals");
+            var recordId = System.Text.RegularExpressions.Regex.Match(approvals, "data-record=\"([0-9a-f]{64})\"").Groups[1].Value;
+            Assert.NotEmpty(recordId);
+            var review = await web.GetAsync($"/patient/approvals/{recordId}");
+            Assert.Contains("Peanut allergy test", review, StringComparison.Ordinal);
+            Assert.Contains("Verified: the ciphertext matches the requested pointer and commitment.", review, StringComparison.Ordinal);
+            var approved = await web.PostFormAsync(approvals, $"/patient/approvals/{recordId}/approve", []);
+            Assert.True(System.Net.WebUtility.HtmlDecode(approved).Contains("You approved the allergy record", StringComparison.Ordinal), Flash(approved));
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!(await web.GetAsync("/patient")).Contains($"/records/{recordId}", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the approved record never reached patient01's timeline");
+                await Task.Delay(250);
+            }
+
+            var record = await web.GetAsync($"/records/{recordId}");
+            Assert.Contains("Verified: the ciphertext matches its on-chain pointer and commitment.", record, StringComparison.Ordinal);
+            Assert.Contains("Peanut allergy test", record, StringComparison.Ordinal);
         }
 
         // 5. Every node is at the same height, and Ctrl-C stops them all: no API answers afterwards.
@@ -116,7 +154,7 @@ public sealed class ConsortiumCliTests : IDisposable
 
     // The doctor of another node whom patient01 granted read access in the seed, with one of patient01's laboratory
     // records (general clinical content, the grant's scope). Found through the API with patient01's own key.
-    private static async Task<(string Username, string Passphrase, string Url, string RecordId)> GrantedDoctorAsync(string patientHome, string patientPassphrase, JsonElement logins)
+    private static async Task<(string Username, string Passphrase, string Url, string RecordId, string Pseudonym)> GrantedDoctorAsync(string patientHome, string patientPassphrase, JsonElement logins)
     {
         var suite = Crypto.CryptoSuites.Standard;
         using var anonymous = new HttpClient { BaseAddress = new Uri(patientHome + "/") };
@@ -141,11 +179,18 @@ public sealed class ConsortiumCliTests : IDisposable
             using var doctorKey = Crypto.KeyVault.Open(suite, Convert.FromBase64String(doctorVault.Vault), login.GetProperty("Passphrase").GetString()!)[0];
             if (grantee.Contains(suite.Hash(doctorKey.PublicKey.Span).ToString(), StringComparison.Ordinal))
             {
-                return (user, login.GetProperty("Passphrase").GetString()!, login.GetProperty("Url").GetString()!, record.RecordId);
+                return (user, login.GetProperty("Passphrase").GetString()!, login.GetProperty("Url").GetString()!, record.RecordId, pseudonym.ToString());
             }
         }
 
         throw new Xunit.Sdk.XunitException($"no demo doctor is the grantee {grantee}");
+    }
+
+    // The one-shot message a page shows after a form (or the page's main text when there is none), for failure messages.
+    private static string Flash(string page)
+    {
+        var flash = System.Text.RegularExpressions.Regex.Match(page, "class=\"flash[^\"]*\"[^>]*>(.*?)</", System.Text.RegularExpressions.RegexOptions.Singleline);
+        return flash.Success ? flash.Groups[1].Value : page[Math.Max(0, page.IndexOf("<main", StringComparison.Ordinal))..];
     }
 
     /// <summary>
@@ -176,8 +221,21 @@ public sealed class ConsortiumCliTests : IDisposable
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
             using var response = await SendAsync(request);
             var body = await response.Content.ReadAsStringAsync();
-            Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {response.StatusCode}: {body}");
+            Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {response.StatusCode}: {body[Math.Max(0, body.IndexOf("<main", StringComparison.Ordinal))..]}");
             return body;
+        }
+
+        /// <summary>Posts a form with the antiforgery token of <paramref name="page"/> and returns the page it redirects to.</summary>
+        public async Task<string> PostFormAsync(string page, string action, Dictionary<string, string> fields)
+        {
+            var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+            Assert.NotEmpty(token);
+            fields["__RequestVerificationToken"] = token;
+            using var request = new HttpRequestMessage(HttpMethod.Post, action) { Content = new FormUrlEncodedContent(fields) };
+            using var response = await SendAsync(request);
+            var location = response.Headers.Location?.OriginalString;
+            Assert.True(location is not null, $"POST {action} answered {response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            return await GetAsync(location);
         }
 
         public void Dispose() => _http.Dispose();

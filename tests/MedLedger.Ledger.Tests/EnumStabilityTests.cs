@@ -31,6 +31,8 @@ public sealed class EnumStabilityTests
             ["EmergencyContactsSet"] = 15,
             ["AccessRequest"] = 16,
             ["AccessRequestRespond"] = 17,
+            ["RecordWriteRequest"] = 18,
+            ["RecordWriteRespond"] = 19,
         });
     }
 
@@ -109,6 +111,19 @@ public sealed class EnumStabilityTests
             ["None"] = 0,
             ["Open"] = 1,
             ["Granted"] = 2,
+            ["Declined"] = 3,
+        });
+    }
+
+    // Proves WriteRequestStatus keeps its u8 state values.
+    [Fact]
+    public void WriteRequestStatus_Values_AreFrozen()
+    {
+        AssertFrozen<WriteRequestStatus>(typeof(byte), new()
+        {
+            ["None"] = 0,
+            ["Open"] = 1,
+            ["Approved"] = 2,
             ["Declined"] = 3,
         });
     }

@@ -136,6 +136,17 @@ internal static class AuthorizationMatrixRows
             Signed(actor => actor == MatrixActor.AuthorDoctor ? Ok : RoleNotPermitted),
             (w, _, body) => body.GetProperty("records").EnumerateArray().Any(r => r.GetProperty("recordId").GetString() == w.Record.ToString()) ? null : "R is not listed"),
 
+        // Record write requests: the patient asked answers; patients and doctors list their own.
+        new("GET", "/api/v1/write-requests", string.Empty, (_, _) => Get("api/v1/write-requests"),
+            Signed(actor => actor is MatrixActor.Patient or MatrixActor.OtherPatient or MatrixActor.AuthorDoctor or MatrixActor.GrantedDoctor or MatrixActor.UngrantedDoctor ? Ok : RoleNotPermitted),
+            (_, c, body) => body.GetProperty("requests").EnumerateArray().All(r => r.GetProperty(c.Actor is MatrixActor.Patient or MatrixActor.OtherPatient ? "patient" : "authorUser").GetString() == c.KeyId.ToString()) ? null : "a request of someone else is listed"),
+        new("GET", "/api/v1/write-requests/{recordId}/content", "(D1's new request to P)", async (w, _) => await Get($"api/v1/write-requests/{await PendingWriteAsync(w)}/content"),
+            Signed(actor => actor == MatrixActor.Patient ? Ok : RoleNotPermitted),
+            (_, _, body) => body.GetProperty("record").GetProperty("status").GetString() == "pending" && body.GetProperty("tiers").GetArrayLength() > 0 ? null : "not the pending record's tiers"),
+        new("POST", "/api/v1/write-requests/{recordId}/answer", "(decline D1's new request to P)", AnswerWriteRequestAsync,
+            Signed(actor => actor == MatrixActor.Patient ? Ok : LedgerNotAuthorized),
+            (_, _, body) => body.GetProperty("status").GetString() == "declined" ? null : "not declined"),
+
         // Grants, the access log, the EMPI and the integrity audit.
         new("GET", "/api/v1/grants", "(?patient=P)", (w, _) => Get($"api/v1/grants?patient={w.Patient}"),
             Signed(actor => actor is MatrixActor.Patient or MatrixActor.Auditor ? Ok : RoleNotPermitted),
@@ -246,6 +257,34 @@ internal static class AuthorizationMatrixRows
         using var single = await UploadAsync(world, caller);
         var upload = await single.Content!.ReadFromJsonAsync<RecordUploadRequest>(JsonOptions);
         return await Post("api/v1/records/batch?wait=commit", new RecordBatchUploadRequest([upload!]));
+    }
+
+    /// <summary>
+    /// D1 asks P to approve a new laboratory record (<see cref="PendingWriteAsync"/>); the caller then declines it with its
+    /// own RecordWriteRespond. The unsigned request carries P's would-be answer without the signature headers.
+    /// </summary>
+    private static async Task<HttpRequestMessage> AnswerWriteRequestAsync(AuthorizationMatrixWorld world, MatrixCaller caller)
+    {
+        var recordId = await PendingWriteAsync(world);
+        var answer = caller.Factory is { } factory
+            ? factory.RespondToWriteRequest(recordId, [])
+            : await UnsignedAsync(world, world.Patient, TransactionType.RecordWriteRespond, new RecordWriteRespondPayload(recordId, []).Encode());
+        return await Post($"api/v1/write-requests/{recordId}/answer", new WriteRequestAnswerRequest(Convert.ToBase64String(answer.Encoded.Span)));
+    }
+
+    /// <summary>D1 uploads a new laboratory record of P in pending mode (a committed RecordWriteRequest); returns its record id.</summary>
+    private static async Task<Hash> PendingWriteAsync(AuthorizationMatrixWorld world)
+    {
+        var author = world[MatrixActor.AuthorDoctor];
+        var draft = RecordWriter.Prepare(world.Suite, author.Key!, world.ChainId, world.Patient, world.PatientKey.PublicKey.Span, MedicalTestNode.StMary, world.StMaryEncryptionKey, RecordCategory.Laboratory, MedicalTestNode.Split(world.Document), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var status = await world.Public.GetStatusAsync();
+        var request = author.Factory!.RequestRecordWrite(draft.Anchor, status.Height + 1_000);
+        using (var upload = await author.Http.SendAsync(await Post("api/v1/records?wait=commit", new RecordUploadRequest(Convert.ToBase64String(request.Encoded.Span), draft.Tiers))))
+        {
+            upload.EnsureSuccessStatusCode();
+        }
+
+        return draft.RecordId;
     }
 
     private static string? Committed(AuthorizationMatrixWorld world, MatrixCaller caller, JsonElement body) =>

@@ -63,6 +63,25 @@ internal sealed class FakeServices : ISignIn, IPatientPortal, IRecordViewer, IDo
         return Ok(session, string.Empty);
     }
 
+    public (string RecordId, bool Approve)? LastWriteAnswer { get; private set; }
+
+    public IReadOnlyList<WriteRequestRow> WriteRequests { get; set; } = [];
+
+    public RecordWriteRequest? LastWrite { get; private set; }
+
+    public Task<WebResult<IReadOnlyList<WriteRequestRow>>> WriteRequestsAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, WriteRequests);
+
+    public Task<WebResult<WriteRequestView>> WriteRequestAsync(WebSession session, string recordId, CancellationToken cancellationToken) =>
+        WriteRequests.FirstOrDefault(r => r.RecordId == recordId) is { } row
+            ? Ok(session, new WriteRequestView(row, [new RecordTierView("generalClinical", "{\"resourceType\":\"Observation\"}", ["Observation: Peanut allergy test"])], null))
+            : Task.FromResult(WebResult.Fail<WriteRequestView>(WebOutcome.NotFound, "There is no such write request."));
+
+    public Task<WebResult<string>> AnswerWriteRequestAsync(WebSession session, string recordId, bool approve, CancellationToken cancellationToken)
+    {
+        LastWriteAnswer = (recordId, approve);
+        return Ok(session, string.Empty);
+    }
+
     public Task<WebResult<string>> RequestAccessAsync(WebSession session, AccessRequestSubmission request, CancellationToken cancellationToken)
     {
         LastAccessRequest = request;
@@ -83,7 +102,11 @@ internal sealed class FakeServices : ISignIn, IPatientPortal, IRecordViewer, IDo
 
     public Task<WebResult<IReadOnlyList<RecordRow>>> PatientRecordsAsync(WebSession session, string patient, CancellationToken cancellationToken) => Ok<IReadOnlyList<RecordRow>>(session, []);
 
-    public Task<WebResult<string>> WriteRecordAsync(WebSession session, RecordWriteRequest request, CancellationToken cancellationToken) => Ok(session, string.Empty);
+    public Task<WebResult<string>> WriteRecordAsync(WebSession session, RecordWriteRequest request, CancellationToken cancellationToken)
+    {
+        LastWrite = request;
+        return Ok(session, string.Empty);
+    }
 
     public Task<WebResult<IReadOnlyList<RecordRow>>> PracticeHistoryAsync(WebSession session, CancellationToken cancellationToken) => Ok<IReadOnlyList<RecordRow>>(session, []);
 

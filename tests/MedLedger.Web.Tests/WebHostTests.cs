@@ -120,6 +120,9 @@ public sealed partial class WebHostTests : IAsyncLifetime
     [InlineData("/doctor/requests")]
     [InlineData("/patient/requests/abc/approve")]
     [InlineData("/patient/requests/abc/decline")]
+    [InlineData("/patient/approvals/abc/approve")]
+    [InlineData("/patient/approvals/abc/decline")]
+    [InlineData("/doctor/patients/abc/records")]
     [InlineData("/audit/integrity")]
     [InlineData("/admin/staff")]
     public async Task EveryForm_WithoutAValidAntiforgeryToken_IsRefusedBeforeAnyServiceRuns(string path)
@@ -214,6 +217,78 @@ public sealed partial class WebHostTests : IAsyncLifetime
         Assert.Equal((requestId, true), _services.LastAnswer);
         using var decline = await client.SendAsync(WithSession(HttpMethod.Post, $"/patient/requests/{requestId}/decline", id, Form(token)));
         Assert.Equal((requestId, false), _services.LastAnswer);
+    }
+
+    // Proves the patient's approvals page lists each waiting write (author, organisation, category, parts, expiry) with
+    // Approve and Decline, that each button posts its answer for that record id, and that an empty list says so.
+    [Fact]
+    public async Task PatientApprovalsPage_ShowsWaitingWrites_AndApproveAndDeclinePostTheirAnswer()
+    {
+        using var client = Client(out _);
+        var id = await SignInAsync(client, "patient01");
+        using (var empty = await client.SendAsync(WithSession(HttpMethod.Get, "/patient/approvals", id)))
+        {
+            Assert.Contains("No records are waiting for your approval.", await empty.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var recordId = new string('7', 64);
+        _services.WriteRequests = [new WriteRequestRow(recordId, new string('d', 64), "Dr Petr Novak", "Riverside Clinic", "laboratory", ["generalClinical"], new DateTimeOffset(2026, 11, 21, 9, 30, 0, TimeSpan.Zero), 100_007, "open")];
+        using var page = await client.SendAsync(WithSession(HttpMethod.Get, "/patient/approvals", id));
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Records waiting for your approval", html, StringComparison.Ordinal);
+        Assert.Contains("Dr Petr Novak", html, StringComparison.Ordinal);
+        Assert.Contains("Riverside Clinic", html, StringComparison.Ordinal);
+        Assert.Contains("2026-11-21 09:30", html, StringComparison.Ordinal);
+        Assert.Contains("100007", html, StringComparison.Ordinal);
+        Assert.Contains($"action=\"/patient/approvals/{recordId}/approve\"", html, StringComparison.Ordinal);
+        Assert.Contains($"action=\"/patient/approvals/{recordId}/decline\"", html, StringComparison.Ordinal);
+
+        Assert.Contains($"href=\"/patient/approvals/{recordId}\"", html, StringComparison.Ordinal);
+
+        // The review page shows the content and answers from there; an unknown id is not found.
+        using (var review = await client.SendAsync(WithSession(HttpMethod.Get, $"/patient/approvals/{recordId}", id)))
+        {
+            var reviewHtml = await review.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.OK, review.StatusCode);
+            Assert.Contains("laboratory record waiting for your approval", reviewHtml, StringComparison.Ordinal);
+            Assert.Contains("Observation: Peanut allergy test", reviewHtml, StringComparison.Ordinal);
+            Assert.Contains($"action=\"/patient/approvals/{recordId}/approve\"", reviewHtml, StringComparison.Ordinal);
+        }
+
+        using (var unknown = await client.SendAsync(WithSession(HttpMethod.Get, $"/patient/approvals/{new string('9', 64)}", id)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
+        var token = TokenField().Match(html).Groups["token"].Value;
+        using var approve = await client.SendAsync(WithSession(HttpMethod.Post, $"/patient/approvals/{recordId}/approve", id, Form(token)));
+        Assert.Equal(HttpStatusCode.Redirect, approve.StatusCode);
+        Assert.Equal((recordId, true), _services.LastWriteAnswer);
+        using var decline = await client.SendAsync(WithSession(HttpMethod.Post, $"/patient/approvals/{recordId}/decline", id, Form(token)));
+        Assert.Equal((recordId, false), _services.LastWriteAnswer);
+    }
+
+    // Proves the doctor's write form offers both consents and passes the choice on: "portal" asks the patient in their
+    // portal, the default confirms on the doctor's screen with the typed username and passphrase.
+    [Fact]
+    public async Task DoctorWriteForm_PassesTheConsentChoice()
+    {
+        using var client = Client(out _);
+        var id = await SignInAsync(client, "dr.novak");
+        var patient = new string('d', 64);
+        using var page = await client.SendAsync(WithSession(HttpMethod.Get, $"/doctor/patients/{patient}", id));
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("name=\"consent\" type=\"radio\" value=\"portal\"", html, StringComparison.Ordinal);
+        Assert.Contains("name=\"consent\" type=\"radio\" value=\"screen\" checked", html, StringComparison.Ordinal);
+        var token = TokenField().Match(html).Groups["token"].Value;
+
+        using var portal = await client.SendAsync(WithSession(HttpMethod.Post, $"/doctor/patients/{patient}/records", id, Form(token, ("category", "laboratory"), ("fhir", "{}"), ("consent", "portal"))));
+        Assert.Equal(HttpStatusCode.Redirect, portal.StatusCode);
+        Assert.True(_services.LastWrite!.AskPatient);
+        using var screen = await client.SendAsync(WithSession(HttpMethod.Post, $"/doctor/patients/{patient}/records", id, Form(token, ("category", "laboratory"), ("fhir", "{}"), ("consent", "screen"), ("patientUsername", "patient01"), ("patientPassphrase", "x"))));
+        Assert.False(_services.LastWrite!.AskPatient);
+        Assert.Equal("patient01", _services.LastWrite.PatientUsername);
     }
 
     private static AccessRequestRow Request(string digit, string status) => new(

@@ -17,7 +17,7 @@ namespace MedLedger.Node.Api;
 /// records, grants, the access log, the EMPI and the integrity audit. Every endpoint that touches personal data
 /// takes a signed request; refused requests are answered with problem+json and logged on chain.
 /// </summary>
-public static class MedicalEndpoints
+public static partial class MedicalEndpoints
 {
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
@@ -239,6 +239,8 @@ public static class MedicalEndpoints
                 ToResult(await records.CheckIntegrityAsync(caller, context.RequestAborted).ConfigureAwait(false))))
             .WithName("AuditIntegrity").Produces<IntegrityReport>().ProducesProblem(403)
             .WithSummary("Checks every held ciphertext against its on-chain anchor; mismatches are logged (signed).");
+
+        MapWriteRequestEndpoints(api);
     }
 
     internal static IResult ToResult<T>(ServiceResult<T> result, bool created = false)

@@ -117,6 +117,10 @@ public sealed partial class ChainIndexer : BackgroundService
                         break;
                     }
 
+                case TransactionType.RecordWriteRespond:
+                    IndexWriteAnswer(transaction, id, time, records, accesses);
+                    break;
+
                 case TransactionType.AccessLog:
                     foreach (var entry in AccessLogPayload.Decode(transaction.Payload.Span).Entries)
                     {

@@ -38,7 +38,7 @@ public interface IRecordContentValidator
 /// checking its commitment and validating the FHIR — and serves reads through the on-chain policy, logging every
 /// read and refused attempt on chain before any key leaves the node.
 /// </summary>
-public sealed class RecordService
+public sealed partial class RecordService
 {
     private readonly LedgerStateMachine _ledger;
     private readonly LedgerService _ledgerService;
@@ -268,7 +268,7 @@ public sealed class RecordService
         foreach (var blob in _store.EnumerateBlobs())
         {
             checkedCount++;
-            var record = _ledger.GetRecord(blob.RecordId);
+            var record = _ledger.GetRecord(blob.RecordId) ?? PendingRecord(blob.RecordId);
             var anchor = record?.FindTier(blob.Tier);
             string? problem = anchor is null ? "no on-chain anchor names this ciphertext"
                 : anchor.ContentAddress != blob.Address ? "the stored address differs from the on-chain pointer"
@@ -327,12 +327,12 @@ public sealed class RecordService
         try
         {
             transaction = Transaction.Decode(Convert.FromBase64String(request.Transaction ?? string.Empty));
-            if (transaction.Type != TransactionType.RecordAnchor)
+            if (UploadedAnchor(transaction) is not { } uploaded)
             {
-                return new CheckedUpload(Fail(StatusCodes.Status400BadRequest, "Malformed", "The transaction is not a RecordAnchor."));
+                return new CheckedUpload(Fail(StatusCodes.Status400BadRequest, "Malformed", "The transaction is not a RecordAnchor or a RecordWriteRequest."));
             }
 
-            anchor = RecordAnchorPayload.Decode(transaction.Payload.Span);
+            anchor = uploaded;
         }
         catch (Exception exception) when (exception is FormatException or DecodingException)
         {

@@ -79,12 +79,35 @@ public sealed class RemoteRecords : IDisposable
             return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status502BadGateway, "HolderUnreachable", $"The chain names no usable endpoint (https, or http on loopback) for '{record.Organisation}', which holds this record.");
         }
 
+        return await FetchFromAsync(endpoint, record.Organisation, reader, (client, token) => client.GetRecordContentAsync(recordId, purpose, token), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The holding node's answer to the patient's preview of the open write request of <paramref name="recordId"/>.</summary>
+    public async Task<ServiceResult<RecordContentResponse>> FetchWriteRequestAsync(ISigningKey reader, Hash recordId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (_ledger.GetWriteRequest(recordId) is not { } pending)
+        {
+            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status404NotFound, "NotFound", "No write request names this record id.");
+        }
+
+        var organisation = pending.Request.Record.Organisation;
+        if (_ledger.GetOrganisation(organisation) is not { Status: OrganisationStatus.Active } holder || ForwardingAddress(holder.Endpoint) is not { } endpoint)
+        {
+            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status502BadGateway, "HolderUnreachable", $"The chain names no usable endpoint (https, or http on loopback) for '{organisation}', which holds this write.");
+        }
+
+        return await FetchFromAsync(endpoint, organisation, reader, (client, token) => client.GetWriteRequestContentAsync(recordId, token), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ServiceResult<RecordContentResponse>> FetchFromAsync(Uri endpoint, string organisation, ISigningKey reader, Func<MedLedgerUserClient, CancellationToken, Task<RecordContentResponse>> fetch, CancellationToken cancellationToken)
+    {
         using var client = MedLedgerUserClient.Create(endpoint, _ledger.Suite, reader, new RequestSigningOptions { ChainId = _ledger.ChainId }, new SharedConnections(_connections));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
         try
         {
-            return ServiceResult.Ok(await client.GetRecordContentAsync(recordId, purpose, timeout.Token).ConfigureAwait(false));
+            return ServiceResult.Ok(await fetch(client, timeout.Token).ConfigureAwait(false));
         }
         catch (MedLedgerApiException exception)
         {
@@ -92,7 +115,7 @@ public sealed class RemoteRecords : IDisposable
         }
         catch (Exception exception) when (exception is HttpRequestException or MedLedgerClientException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status502BadGateway, "HolderUnreachable", $"The node of '{record.Organisation}', which holds this record, did not answer.");
+            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status502BadGateway, "HolderUnreachable", $"The node of '{organisation}', which holds this record, did not answer.");
         }
     }
 

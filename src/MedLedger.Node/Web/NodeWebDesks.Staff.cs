@@ -86,6 +86,11 @@ public sealed partial class NodeWebDesks
             return WebResult.Fail<string>(WebOutcome.Invalid, "The document is not a FHIR R4 resource or Bundle: " + exception.Message);
         }
 
+        if (request.AskPatient)
+        {
+            return await RequestPatientApprovalAsync(caller!, key!, patient, patientAccount, category, parts, cancellationToken).ConfigureAwait(false);
+        }
+
         // The patient consents on the doctor's screen (SPEC F15): their passphrase opens their custodial key for this
         // one signature; the key is disposed at once and never enters the doctor's session.
         var unlocked = await _custody.UnlockAsync(request.PatientUsername, request.PatientPassphrase, cancellationToken).ConfigureAwait(false);

@@ -126,9 +126,19 @@ public sealed record PatientMatch(string Pseudonym, string Organisation);
 
 /// <summary>
 /// A record a doctor writes with the patient's consent: the patient types their username and passphrase on the
-/// doctor's screen to co-sign (SPEC F15).
+/// doctor's screen to co-sign (SPEC F15), or — <paramref name="AskPatient"/> — approves it later in their portal, when the
+/// username and passphrase are not used.
 /// </summary>
-public sealed record RecordWriteRequest(string Patient, string Category, string FhirJson, string PatientUsername, string PatientPassphrase);
+public sealed record RecordWriteRequest(string Patient, string Category, string FhirJson, string PatientUsername, string PatientPassphrase, bool AskPatient = false);
+
+/// <summary>
+/// One record write waiting for the patient's approval, opened for review: its metadata and the decrypted FHIR JSON of
+/// each tier (verified against the requested anchor), or why the content cannot be shown (the metadata still can).
+/// </summary>
+public sealed record WriteRequestView(WriteRequestRow Request, IReadOnlyList<RecordTierView> Tiers, string? ContentProblem);
+
+/// <summary>A record write waiting for the patient's approval: who wrote what (metadata only) and until which block it stays open.</summary>
+public sealed record WriteRequestRow(string RecordId, string Patient, string AuthorName, string Organisation, string Category, IReadOnlyList<string> Tiers, DateTimeOffset Created, ulong ExpiresAtHeight, string Status);
 
 /// <summary>A staff member of the admin's organisation.</summary>
 public sealed record StaffRow(string KeyId, string UserId, string Name, string Role, bool Active, ulong RegisteredHeight);

@@ -40,6 +40,15 @@ public interface IPatientPortal
 
     /// <summary>Answers an open access request: approving grants exactly what was asked, then answers with that grant; declining answers with none.</summary>
     Task<WebResult<string>> AnswerAccessRequestAsync(WebSession session, string requestId, bool approve, CancellationToken cancellationToken);
+
+    /// <summary>The record writes doctors sent for the patient's approval (open ones, across the patient's pseudonyms).</summary>
+    Task<WebResult<IReadOnlyList<WriteRequestRow>>> WriteRequestsAsync(WebSession session, CancellationToken cancellationToken);
+
+    /// <summary>One open write request to the patient with its content, decrypted and verified, for review before answering (the view is logged as the patient's read).</summary>
+    Task<WebResult<WriteRequestView>> WriteRequestAsync(WebSession session, string recordId, CancellationToken cancellationToken);
+
+    /// <summary>Answers a write request: approving co-signs the write with the pseudonym's key (the record is anchored); declining leaves no record.</summary>
+    Task<WebResult<string>> AnswerWriteRequestAsync(WebSession session, string recordId, bool approve, CancellationToken cancellationToken);
 }
 
 /// <summary>Reading one record, for whoever may (the patient, a granted doctor): logged on chain either way.</summary>

@@ -53,6 +53,7 @@ public sealed partial class AccessibilityTests(DemoNode node, ITestOutputHelper 
                     await Check("/patient/access");
                     await Check("/patient/emergency");
                     await Check("/patient/requests");
+                    await Check("/patient/approvals");
                     break;
                 case "dr.silva":
                     await Check("/doctor");

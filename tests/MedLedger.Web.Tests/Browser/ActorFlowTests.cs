@@ -368,6 +368,79 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
         await SignOutAsync(page);
     }
 
+    [Fact]
+    public async Task Doctor_AsksThePatientToApprove_PatientApprovesOne_AndTheDeclinedOneNeverAppears()
+    {
+        // patient04 (home: riverside-clinic) granted dr.chen (st-mary) read access in the demo, so dr.chen finds them
+        // and may write; the records are held by st-mary and wait for patient04's approval in their portal.
+        var patient = SyntheticPatients.Generate(2026, 6)[3];
+        var doctor = await SignInAsync("dr.chen");
+
+        // 1. dr.chen writes two records, each "ask the patient to approve in their portal" (no passphrase typed).
+        await doctor.GetByLabel("National id").FillAsync(patient.NationalId);
+        await doctor.GetByRole(AriaRole.Button, new() { Name = "Find patient" }).ClickAsync();
+        await doctor.Locator("section[aria-labelledby=matches] a").First.ClickAsync();
+        var patientUrl = doctor.Url;
+        foreach (var category in new[] { "allergy", "procedure" })
+        {
+            await doctor.GotoAsync(patientUrl);
+            await doctor.GetByLabel("Category").SelectOptionAsync(category);
+            await doctor.GetByLabel("Ask the patient to approve in their portal").CheckAsync();
+            await doctor.GetByRole(AriaRole.Button, new() { Name = "Write record" }).ClickAsync();
+            await Expect(doctor.Locator(".flash")).ToContainTextAsync("waits for the patient's approval");
+        }
+
+        await SignOutAsync(doctor);
+
+        // 2. patient04 sees both waiting (author, organisation, category) on "Records to approve".
+        var page = await SignInAsync("patient04");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Records to approve" }).ClickAsync();
+        var rows = page.Locator("table.write-requests tbody tr");
+        await Expect(rows).ToHaveCountAsync(2);
+        await Expect(rows.First).ToContainTextAsync("Dr Li Chen");
+        await Expect(rows.First).ToContainTextAsync("St Mary");
+        await Expect(rows.First).ToContainTextAsync("allergy");
+        await ShotAsync(page, "patient-approvals");
+        var approvedId = await page.Locator("table.write-requests tbody tr", new() { HasText = "allergy" }).GetAttributeAsync("data-record");
+        var declinedId = await page.Locator("table.write-requests tbody tr", new() { HasText = "procedure" }).GetAttributeAsync("data-record");
+        Assert.False(string.IsNullOrEmpty(approvedId) || string.IsNullOrEmpty(declinedId));
+
+        // 3. Review the allergy record (its content, decrypted and verified) and approve it there; decline the procedure
+        //    record from the list.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Review the allergy record by Dr Li Chen" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "allergy record waiting for your approval" })).ToBeVisibleAsync();
+        await Expect(page.Locator("ul.summary")).ToContainTextAsync("Blood pressure");
+        await Expect(page.GetByText("Verified: the ciphertext matches the requested pointer and commitment.")).ToBeVisibleAsync();
+        await ShotAsync(page, "patient-approval-review");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Expect(page.Locator(".flash")).ToContainTextAsync("You approved the allergy record by Dr Li Chen");
+        await page.Locator("table.write-requests tbody tr", new() { HasText = "procedure" }).GetByRole(AriaRole.Button, new() { Name = "Decline" }).ClickAsync();
+        await Expect(page.Locator(".flash")).ToContainTextAsync("You declined the procedure record by Dr Li Chen");
+        await Expect(page.GetByText("No records are waiting for your approval.")).ToBeVisibleAsync();
+
+        // 4. The approved record is in the timeline (once the chain index has it) and opens verified; the declined one
+        //    never appears, and opening it is "not found".
+        var approvedLink = page.Locator($"ol.timeline a[href='/records/{approvedId}']");
+        for (var attempt = 0; attempt < 40 && await approvedLink.CountAsync() == 0; attempt++)
+        {
+            await page.GotoAsync(new Uri(node.Address, "patient").ToString());
+        }
+
+        await Expect(approvedLink).ToHaveCountAsync(1);
+        await Expect(page.Locator($"ol.timeline a[href='/records/{declinedId}']")).ToHaveCountAsync(0);
+        await approvedLink.ClickAsync();
+        await Expect(page.GetByText("Verified: the ciphertext matches")).ToBeVisibleAsync();
+        var missing = await page.GotoAsync(new Uri(node.Address, $"records/{declinedId}").ToString());
+        Assert.Equal(404, missing!.Status);
+        await SignOutAsync(page);
+
+        // 5. dr.chen's practice history has the approved record, not the declined one.
+        doctor = await SignInAsync("dr.chen");
+        await Expect(doctor.Locator($"a[href='/records/{approvedId}']")).ToHaveCountAsync(1);
+        await Expect(doctor.Locator($"a[href='/records/{declinedId}']")).ToHaveCountAsync(0);
+        await SignOutAsync(doctor);
+    }
+
     private async Task<IPage> SignInAsync(string username, IBrowserContext? context = null)
     {
         context ??= await node.Browser.NewContextAsync(new() { AcceptDownloads = true });
