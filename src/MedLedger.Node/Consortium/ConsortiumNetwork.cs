@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using MedLedger.Consensus;
 using MedLedger.Core;
@@ -44,6 +45,7 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
     private readonly bool _compactProposals;
     private readonly Lock _sentProposalsLock = new();
     private readonly LinkedList<SentProposal> _sentProposals = new();
+    private readonly ConcurrentDictionary<Hash, byte> _checking = new();
     private int _storeDamaged;
 
     /// <summary>Creates the network (not started) and attaches it to <paramref name="driver"/>.</summary>
@@ -275,35 +277,53 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
     {
         var transactions = PeerProtocol.DecodeTransactionBatch(message.Payload.Span);
         var admissible = new bool[transactions.Count];
+        var claimed = new bool[transactions.Count];
         var ids = new Hash[transactions.Count];
         var forged = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = transactions.Count >= 32 ? Environment.ProcessorCount : 1 };
-        Parallel.For(0, transactions.Count, options, i =>
-        {
-            var transaction = transactions[i];
-            var id = ids[i] = transaction.ComputeId(_suite);
-            if (_mempool.Contains(id))
-            {
-                return;
-            }
-
-            var check = _ledger.CheckTransaction(transaction, id);
-            if (check.IsAccepted)
-            {
-                admissible[i] = true;
-            }
-            else if (check.Rejection is TransactionRejection.InvalidSignature or TransactionRejection.Malformed)
-            {
-                Interlocked.Increment(ref forged);
-            }
-        });
-
         var admitted = new List<Transaction>(transactions.Count);
-        for (var i = 0; i < transactions.Count; i++)
+        try
         {
-            if (admissible[i] && _mempool.TryAdd(transactions[i], ids[i]).IsAccepted)
+            Parallel.For(0, transactions.Count, options, i =>
             {
-                admitted.Add(transactions[i]);
+                var transaction = transactions[i];
+                var id = ids[i] = transaction.ComputeId(_suite);
+
+                // The same transaction often arrives from several peers at once (its first node and every relay): one
+                // batch claims it, the others skip it instead of verifying its signature again.
+                if (_mempool.Contains(id) || !(claimed[i] = _checking.TryAdd(id, 0)))
+                {
+                    return;
+                }
+
+                var check = _ledger.CheckTransaction(transaction, id);
+                if (check.IsAccepted)
+                {
+                    admissible[i] = true;
+                }
+                else if (check.Rejection is TransactionRejection.InvalidSignature or TransactionRejection.Malformed)
+                {
+                    Interlocked.Increment(ref forged);
+                }
+            });
+
+            for (var i = 0; i < transactions.Count; i++)
+            {
+                if (admissible[i] && _mempool.TryAdd(transactions[i], ids[i]).IsAccepted)
+                {
+                    admitted.Add(transactions[i]);
+                }
+            }
+        }
+        finally
+        {
+            // Released only once the claimed transactions are in the mempool (or refused), so no other batch checks them meanwhile.
+            for (var i = 0; i < transactions.Count; i++)
+            {
+                if (claimed[i])
+                {
+                    _checking.TryRemove(ids[i], out _);
+                }
             }
         }
 
