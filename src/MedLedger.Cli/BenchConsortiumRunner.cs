@@ -68,7 +68,10 @@ internal static class BenchConsortiumRunner
             var target = new BenchTarget(
                 https,
                 () => nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime),
-                (api, expiryHeight, clientKeys, token) => RegisterDoctorsAsync(suite, administrator, api, expiryHeight, clientKeys, token));
+                (api, expiryHeight, clientKeys, token) => RegisterDoctorsAsync(suite, administrator, api, expiryHeight, clientKeys, token))
+            {
+                ProcessIds = [.. nodes.Select(n => n.ProcessId)],
+            };
             BenchReport report;
             try
             {

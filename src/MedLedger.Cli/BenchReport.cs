@@ -79,6 +79,12 @@ internal sealed record BenchReport
     /// <summary>The node's CPU cost of one committed transaction, whatever else ran on the machine.</summary>
     public required double NodeCpuMicrosecondsPerTransaction { get; init; }
 
+    /// <summary>CPU time of the nodes' tiered-compilation threads in the timed phase (JIT tier-up left over from start-up).</summary>
+    public double? NodeJitCpuSeconds { get; init; }
+
+    /// <summary>The node CPU per committed transaction without the tiered-compilation threads: the steady-state cost.</summary>
+    public double? NodeCpuMicrosecondsPerTransactionWithoutJit { get; init; }
+
     /// <summary>The one-minute load average when the run began (other work on the machine skews every figure).</summary>
     public required double? LoadAverageBefore { get; init; }
 
@@ -137,6 +143,11 @@ internal sealed record BenchReport
         }
         output.WriteLine($"CPU in timed phase node {NodeCpuSeconds.ToString("0.00", c)} s, client {ClientCpuSeconds.ToString("0.00", c)} s, other processes {(OtherCpuSeconds is { } other ? other.ToString("0.00", c) + " s" : "unknown")}, of {CpuSecondsAvailable.ToString("0.00", c)} s available");
         output.WriteLine($"Node CPU          {NodeCpuMicrosecondsPerTransaction.ToString("0.0", c)} us per committed transaction (one P-256 verify is {(1e6 / VerifySingleThreadPerSecond).ToString("0.0", c)} us here)");
+        if (NodeJitCpuSeconds is { } jit && NodeCpuMicrosecondsPerTransactionWithoutJit is { } withoutJit)
+        {
+            output.WriteLine($"JIT tier-up       {jit.ToString("0.00", c)} s of node CPU in the tiered-compilation thread(s); without it {withoutJit.ToString("0.0", c)} us per committed transaction");
+        }
+
         if (OtherCpuSeconds is { } others ? others > 0.05 * CpuSecondsAvailable : LoadAverageBefore is > 1)
         {
             output.WriteLine($"Warning           other processes shared the cores (load average {LoadAverageBefore?.ToString("0.00", c) ?? "unknown"} when the run began): the figures understate the node; its CPU per transaction is the steadiest of them");

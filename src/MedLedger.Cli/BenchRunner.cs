@@ -60,7 +60,10 @@ internal static class BenchRunner
                     var target = new BenchTarget(
                         [http],
                         () => node.CpuTime,
-                        (api, expiryHeight, clientKeys, token) => RegisterClientsAsync(suite, directory, api, ChainId, expiryHeight, clientKeys, token));
+                        (api, expiryHeight, clientKeys, token) => RegisterClientsAsync(suite, directory, api, ChainId, expiryHeight, clientKeys, token))
+                    {
+                        ProcessIds = [node.ProcessId],
+                    };
                     report = await RunAgainstNodesAsync(settings, suite, target, rates, log, cancellationToken).ConfigureAwait(false);
                 }
                 catch (HttpRequestException exception)
@@ -146,8 +149,10 @@ internal static class BenchRunner
             var before = await api.GetStatusAsync(cancellationToken).ConfigureAwait(false);
             log.WriteLine($"Submitting {settings.Transactions:N0} transactions from {settings.Clients} client(s), {settings.Batch} per request, waiting for commit...");
             var cpuBefore = BenchCpuSample.Take(target.NodeCpuTime());
+            await using var jit = BenchJitCpu.Start(target.ProcessIds ?? []);
             var outcome = await RunLoadAsync(settings, target.Nodes, work, "Committed", cancellationToken).ConfigureAwait(false);
             var cpu = BenchCpuSample.Take(target.NodeCpuTime()).Since(cpuBefore);
+            var jitSeconds = await jit.StopAsync().ConfigureAwait(false);
 
             // Step 6: check what the node committed.
             log.WriteLine("Checking the ledger...");
@@ -185,6 +190,8 @@ internal static class BenchRunner
                 ClientCpuSeconds = Math.Round(cpu.Client, 2),
                 OtherCpuSeconds = cpu.Other is { } other ? Math.Round(other, 2) : null,
                 NodeCpuMicrosecondsPerTransaction = Math.Round(outcome.Committed == 0 ? 0 : cpu.Node * 1e6 / outcome.Committed, 1),
+                NodeJitCpuSeconds = Math.Round(jitSeconds, 2),
+                NodeCpuMicrosecondsPerTransactionWithoutJit = Math.Round(outcome.Committed == 0 ? 0 : (cpu.Node - jitSeconds) * 1e6 / outcome.Committed, 1),
                 LoadAverageBefore = loadAverage,
                 LedgerVerified = check.Fault is null,
                 SampledTransactions = check.Sampled,
@@ -527,4 +534,8 @@ internal static class BenchRunner
 /// What a benchmark run loads: the nodes' API clients (client <c>c</c> uses node <c>c mod N</c>), the nodes' CPU time so
 /// far, and how to register the benchmark's client accounts (each may then sign CommitmentAnchor transactions).
 /// </summary>
-internal sealed record BenchTarget(IReadOnlyList<HttpClient> Nodes, Func<TimeSpan> NodeCpuTime, Func<MedLedgerClient, ulong, ISigningKey[], CancellationToken, Task> RegisterClients);
+internal sealed record BenchTarget(IReadOnlyList<HttpClient> Nodes, Func<TimeSpan> NodeCpuTime, Func<MedLedgerClient, ulong, ISigningKey[], CancellationToken, Task> RegisterClients)
+{
+    /// <summary>The node processes (for the JIT thread's share of their CPU), when known.</summary>
+    public IReadOnlyList<int>? ProcessIds { get; init; }
+}

@@ -17,6 +17,12 @@ public enum ConsensusMessageType : byte
 
     /// <summary>A committed block with its certificate (block sync).</summary>
     CommitResponse = 4,
+
+    /// <summary>A signed proposal with its block's header and transaction ids only (peers hold the transactions).</summary>
+    CompactProposal = 5,
+
+    /// <summary>Asks the proposer for the full proposal of a block (a compact one named transactions the asker lacks).</summary>
+    ProposalRequest = 6,
 }
 
 /// <summary>A consensus message between nodes.</summary>
@@ -55,6 +61,24 @@ public sealed record CommitResponse(BlockHeader Header, IReadOnlyList<Transactio
 }
 
 /// <summary>
+/// A proposal whose block travels as its header and the ids of its transactions, in block order: the receiver rebuilds
+/// the block from its mempool (the transactions reached it by gossip) and checks the rebuilt transactions against the
+/// header's transactions root; a receiver that lacks any of them asks for the full proposal (<see cref="ProposalRequest"/>).
+/// </summary>
+public sealed record CompactProposalMessage(SignedProposal Proposal, BlockHeader Header, IReadOnlyList<Hash> TransactionIds) : ConsensusMessage
+{
+    /// <inheritdoc />
+    public override ConsensusMessageType Type => ConsensusMessageType.CompactProposal;
+}
+
+/// <summary>Asks the proposer of <paramref name="BlockHash"/> (height, round) to send the full <see cref="ProposalMessage"/>.</summary>
+public sealed record ProposalRequest(ulong Height, uint Round, Hash BlockHash) : ConsensusMessage
+{
+    /// <inheritdoc />
+    public override ConsensusMessageType Type => ConsensusMessageType.ProposalRequest;
+}
+
+/// <summary>
 /// The canonical binary encoding of consensus messages (docs/consensus.md, "Messages"): a type byte, a version byte,
 /// then the fields in <see cref="CanonicalWriter"/> form. Decoding is strict — unknown type or version, any field over
 /// its limit, a truncated or oversized input, or trailing bytes throw <see cref="DecodingException"/> — so that a peer's
@@ -74,6 +98,12 @@ public static class ConsensusMessageCodec
 
     /// <summary>Largest vote message.</summary>
     public const int MaxVoteBytes = 2 + Hash.Size + 1 + 8 + 4 + Hash.Size + 4 + Limits.MaxSignatureBytes;
+
+    /// <summary>Largest compact proposal: the signed proposal, a header and one id per transaction of a full block.</summary>
+    public const int MaxCompactProposalBytes = 2 + Hash.Size + 8 + 4 + Hash.Size + 1 + 4 + 4 + Limits.MaxSignatureBytes + 4 + MaxHeaderBytes + 4 + (Limits.MaxTransactionsPerBlock * Hash.Size);
+
+    /// <summary>Size of a proposal request.</summary>
+    public const int ProposalRequestBytes = 2 + 8 + 4 + Hash.Size;
 
     /// <summary>Largest message of any kind: a full block with its framing, header and certificate.</summary>
     public const int MaxMessageBytes = Limits.MaxBlockBytes + (Limits.MaxTransactionsPerBlock * 4) + MaxHeaderBytes + MaxCertificateBytes + 1024;
@@ -96,6 +126,21 @@ public static class ConsensusMessageCodec
                 break;
             case CommitRequest request:
                 writer.WriteUInt64(request.Height);
+                break;
+            case CompactProposalMessage compact:
+                WriteProposal(writer, compact.Proposal);
+                writer.WriteBytes(compact.Header.Encode());
+                writer.WriteCount(compact.TransactionIds.Count);
+                foreach (var id in compact.TransactionIds)
+                {
+                    writer.WriteHash(id);
+                }
+
+                break;
+            case ProposalRequest request:
+                writer.WriteUInt64(request.Height);
+                writer.WriteUInt32(request.Round);
+                writer.WriteHash(request.BlockHash);
                 break;
             case CommitResponse response:
                 WriteBlock(writer, response.Header, response.Transactions);
@@ -151,6 +196,34 @@ public static class ConsensusMessageCodec
 
             case ConsensusMessageType.CommitRequest:
                 message = new CommitRequest(reader.ReadUInt64());
+                break;
+            case ConsensusMessageType.CompactProposal:
+                {
+                    var proposal = ReadProposal(ref reader);
+                    var header = BlockHeader.Decode(reader.ReadBytesSpan(MaxHeaderBytes));
+                    if (header.Height != proposal.Height)
+                    {
+                        throw new DecodingException("The proposed block's height is not the proposal's.");
+                    }
+
+                    var count = reader.ReadCount(Limits.MaxTransactionsPerBlock);
+                    if (count != header.TransactionCount)
+                    {
+                        throw new DecodingException($"The header counts {header.TransactionCount} transaction(s), the message names {count}.");
+                    }
+
+                    var ids = new Hash[count];
+                    for (var i = 0; i < count; i++)
+                    {
+                        ids[i] = reader.ReadHash();
+                    }
+
+                    message = new CompactProposalMessage(proposal, header, ids);
+                    break;
+                }
+
+            case ConsensusMessageType.ProposalRequest:
+                message = new ProposalRequest(reader.ReadUInt64(), reader.ReadUInt32(), reader.ReadHash());
                 break;
             case ConsensusMessageType.CommitResponse:
                 {

@@ -9,8 +9,12 @@ namespace MedLedger.Network;
 /// </summary>
 public static class NetworkLimits
 {
-    /// <summary>The peer protocol version this build speaks; peers must speak exactly the same one.</summary>
-    public const ushort ProtocolVersion = 1;
+    /// <summary>
+    /// The peer protocol version this build speaks; peers must speak exactly the same one. 2 since the node's message
+    /// types 22-24 (transaction batches, compact proposals, proposal requests): a version-1 node would count them as
+    /// unregistered frames and disconnect, so mixed versions are refused at the handshake instead, without penalty.
+    /// </summary>
+    public const ushort ProtocolVersion = 2;
 
     /// <summary>
     /// Default largest frame body (type byte and payload, after the 4-byte length): a full block body of

@@ -55,6 +55,7 @@ public sealed partial class ConsensusDriver
     private long _syncRequestedAt;
     private SyncProgress? _sync;
     private bool _consortiumChanged;
+    private BuildProposal? _deferredBuild;
 
     public ConsensusDriver(LedgerStateMachine ledger, IChainStore store, Mempool mempool, IConsensusEngine engine, ProposalJournal journal, CommitNotifier notifier, Hash nodeId, TimeProvider clock, ILogger<ConsensusDriver> logger, ConsensusLockFile? lockFile = null, ValidatorSetHistory? validatorSets = null)
     {
@@ -69,7 +70,11 @@ public sealed partial class ConsensusDriver
         _logger = logger;
         _lockFile = lockFile;
         _validatorSets = validatorSets;
+        Pacing = new BlockPacer(clock);
     }
+
+    /// <summary>Block pacing: how long after a commit a small mempool waits before it is built into a proposal. Set before <see cref="RunAsync"/>.</summary>
+    public BlockPacer Pacing { get; set; }
 
     /// <summary>Raised on the driver's loop after a block is saved and applied, with its height; handlers must be quick.</summary>
     public event Action<ulong>? BlockCommitted;
@@ -153,7 +158,20 @@ public sealed partial class ConsensusDriver
                 {
                     case EngineWork { Input: TransactionsAvailable } engineWork:
                         Volatile.Write(ref _availableSignalled, 0);
+                        if (_deferredBuild is { } waiting && _mempool.Count >= Pacing.FullBlockTransactions)
+                        {
+                            // The mempool filled up while a paced proposal waited: build it now.
+                            BuildDeferred(waiting);
+                        }
+
                         Feed(engineWork.Input);
+                        break;
+                    case DeferredBuildWork deferred:
+                        if (ReferenceEquals(_deferredBuild, deferred.Build))
+                        {
+                            BuildDeferred(deferred.Build);
+                        }
+
                         break;
                     case EngineWork engineWork:
                         Feed(engineWork.Input);
@@ -200,6 +218,11 @@ public sealed partial class ConsensusDriver
     private void Feed(ConsensusInput input)
     {
         _followUps.Enqueue(input);
+        DrainFollowUps();
+    }
+
+    private void DrainFollowUps()
+    {
         while (_followUps.TryDequeue(out var next))
         {
             foreach (var output in _engine.Handle(next))
@@ -214,7 +237,19 @@ public sealed partial class ConsensusDriver
         switch (output)
         {
             case BuildProposal build:
-                BuildProposal(build);
+                var delay = Pacing.DelayBeforeBuild(_mempool.Count);
+                if (delay > TimeSpan.Zero)
+                {
+                    // Paced (BlockPacer): answer the engine after the delay, with whatever arrived meanwhile.
+                    _deferredBuild = build;
+                    _ = FireWorkAsync(delay, new DeferredBuildWork(build));
+                }
+                else
+                {
+                    _deferredBuild = null;
+                    BuildProposal(build);
+                }
+
                 break;
             case ScheduleTimeout timeout:
                 _ = FireAsync(timeout.Delay, new TimeoutElapsed(timeout.Height, timeout.Round, timeout.Step));
@@ -254,6 +289,17 @@ public sealed partial class ConsensusDriver
                 break;
             default:
                 throw new InvariantViolationException($"the driver handles every engine output, not {output.GetType().Name}");
+        }
+    }
+
+    private void BuildDeferred(BuildProposal build)
+    {
+        _deferredBuild = null;
+        if (build.Height == _ledger.Height + 1)
+        {
+            // The engine ignores the answer if it moved on to another round meanwhile (it then asked again).
+            BuildProposal(build);
+            DrainFollowUps();
         }
     }
 
@@ -401,6 +447,7 @@ public sealed partial class ConsensusDriver
         // Durable first, then visible: the store commits the block and its state atomically, then memory follows.
         var validatorsBefore = _ledger.ValidatorSet;
         _store.SaveBlock(block, prepared.Changes);
+        Pacing.Committed();
         _lastCertificate = commit.Certificate;
         _ledger.Commit(block.Header, block.Transactions, prepared);
 
@@ -663,6 +710,12 @@ public sealed partial class ConsensusDriver
         _inputs.Writer.TryWrite(new EngineWork(input));
     }
 
+    private async Task FireWorkAsync(TimeSpan delay, Work work)
+    {
+        await Task.Delay(delay, _clock).ConfigureAwait(false);
+        _inputs.Writer.TryWrite(work);
+    }
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Committed block {Height} with {Count} transaction(s), hash {Hash}")]
     private partial void LogCommitted(ulong height, int count, Hash hash);
 
@@ -714,6 +767,8 @@ public sealed partial class ConsensusDriver
     private sealed record PeerLeftWork(Hash Peer) : Work;
 
     private sealed record TickWork : Work;
+
+    private sealed record DeferredBuildWork(BuildProposal Build) : Work;
 }
 
 /// <summary>One block-sync run: the heights applied, their transactions, the time it took and the rate.</summary>

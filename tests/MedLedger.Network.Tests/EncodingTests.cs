@@ -25,7 +25,7 @@ public sealed class EncodingTests
         Assert.Equal(1, TransportMessageTypes.Handshake);
         Assert.Equal(2, TransportMessageTypes.Ping);
         Assert.Equal(16, TransportMessageTypes.FirstApplicationType);
-        Assert.Equal(1, NetworkLimits.ProtocolVersion);
+        Assert.Equal(2, NetworkLimits.ProtocolVersion); // 2: the node's message types 22-24 (docs/network.md)
         Assert.Equal(1, (int)MessageVerdict.Accept);
         Assert.Equal(2, (int)MessageVerdict.Ignore);
         Assert.Equal(3, (int)MessageVerdict.Reject);

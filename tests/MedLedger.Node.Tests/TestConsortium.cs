@@ -95,11 +95,11 @@ internal sealed class TestConsortium : IAsyncDisposable
     }
 
     /// <summary>Starts (or restarts) one node on free ports, dialling every running node.</summary>
-    public async Task StartAsync(int index)
+    public async Task StartAsync(int index, TendermintOptions? consensus = null)
     {
         Assert.False(IsRunning(index), $"{NodeName(index)} already runs");
         var peers = Running.Select(i => NodeHost.PeerAddress(App(i))!).ToList();
-        var app = NodeHost.Build(new NodeStartOptions(DataPath(index), 0, Passphrase, PeerPort: 0, Peers: peers, Consensus: FastTimeouts), _ => { });
+        var app = NodeHost.Build(new NodeStartOptions(DataPath(index), 0, Passphrase, PeerPort: 0, Peers: peers, Consensus: consensus ?? FastTimeouts), _ => { });
         await app.StartAsync();
         _apps[index] = app;
         var http = new HttpClient { BaseAddress = new Uri(NodeHost.ApiAddress(app) + "/"), Timeout = TimeSpan.FromSeconds(60) };

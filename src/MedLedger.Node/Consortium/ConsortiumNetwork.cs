@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using MedLedger.Consensus;
 using MedLedger.Core;
@@ -24,6 +25,12 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
     /// <summary>Penalty the engine's <see cref="PeerMisbehaved"/> costs the peer.</summary>
     public const double MisbehaviourPenalty = 20;
 
+    /// <summary>Own proposals kept to answer <see cref="PeerProtocol.ProposalRequestType"/> (the last few rounds).</summary>
+    public const int MaxRememberedProposals = 8;
+
+    /// <summary>Shortest time between two full copies of one proposal sent to one peer.</summary>
+    public static readonly TimeSpan ProposalResendInterval = TimeSpan.FromSeconds(1);
+
     private readonly LedgerStateMachine _ledger;
     private readonly IChainStore _store;
     private readonly Mempool _mempool;
@@ -33,6 +40,12 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
     private readonly ConsortiumKeySet _keys;
     private readonly PeerNetwork _network;
     private readonly Lock _refreshLock = new();
+    private readonly TransactionGossip _gossip;
+    private readonly TimeProvider _clock;
+    private readonly bool _compactProposals;
+    private readonly Lock _sentProposalsLock = new();
+    private readonly LinkedList<SentProposal> _sentProposals = new();
+    private readonly ConcurrentDictionary<Hash, byte> _checking = new();
     private int _storeDamaged;
 
     /// <summary>Creates the network (not started) and attaches it to <paramref name="driver"/>.</summary>
@@ -63,6 +76,9 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
             ReconnectMaxDelay = options.ReconnectMaxDelay,
         };
         _network = new PeerNetwork(networkOptions, nodeKey, _suite, _keys, this, clock, loggers.CreateLogger<PeerNetwork>());
+        _clock = clock;
+        _compactProposals = options.CompactProposals;
+        _gossip = new TransactionGossip(() => _network.ConnectedPeers, (peer, payload) => _network.Send(peer, PeerProtocol.TransactionBatchType, payload), clock, options.GossipFlushDelay);
         driver.Transport = this;
     }
 
@@ -84,8 +100,15 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
     /// <summary>The transport's view: peers with their traffic, bans and counters.</summary>
     public NetworkStatus GetStatus() => _network.GetStatus();
 
+    /// <summary>The transaction batcher (for counters in tests and status).</summary>
+    public TransactionGossip Gossip => _gossip;
+
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => _network.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        _gossip.Dispose();
+        await _network.DisposeAsync().ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public ValueTask<MessageVerdict> HandleAsync(PeerMessage message, CancellationToken cancellationToken)
@@ -100,6 +123,9 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
                 PeerProtocol.BlocksRequestType => ServeBlocks(message.Peer, PeerProtocol.DecodeBlocksRequest(message.Payload.Span)),
                 PeerProtocol.BlocksResponseType => OnBlocks(message),
                 PeerProtocol.StatusType => OnStatus(message),
+                PeerProtocol.TransactionBatchType => AdmitBatch(message),
+                PeerProtocol.CompactProposalType => OnCompactProposal(message),
+                PeerProtocol.ProposalRequestType => OnProposalRequest(message),
                 _ => MessageVerdict.Ignore,
             });
         }
@@ -128,7 +154,25 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
     {
         ArgumentNullException.ThrowIfNull(proposal);
         ArgumentNullException.ThrowIfNull(proofOfLock);
-        _network.Broadcast(PeerProtocol.ProposalType, ConsensusMessageCodec.Encode(proposal));
+        if (_compactProposals)
+        {
+            // Peers hold the transactions from gossip: send ids, and the full block to whoever asks (ProposalRequest).
+            // What waits in the batcher leaves first, on the same per-peer queues, so it arrives before the proposal.
+            RememberProposal(proposal);
+            _gossip.Flush();
+            var ids = new Hash[proposal.Transactions.Count];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = proposal.Transactions[i].ComputeId(_suite);
+            }
+
+            _network.Broadcast(PeerProtocol.CompactProposalType, ConsensusMessageCodec.Encode(new CompactProposalMessage(proposal.Proposal, proposal.Header, ids)));
+        }
+        else
+        {
+            _network.Broadcast(PeerProtocol.ProposalType, ConsensusMessageCodec.Encode(proposal));
+        }
+
         foreach (var vote in proofOfLock)
         {
             BroadcastVote(vote);
@@ -142,10 +186,7 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
     public void BroadcastTransactions(IReadOnlyList<Transaction> transactions)
     {
         ArgumentNullException.ThrowIfNull(transactions);
-        foreach (var transaction in transactions)
-        {
-            _network.Broadcast(PeerProtocol.TransactionType, transaction.Encoded);
-        }
+        _gossip.Enqueue(transactions, null);
     }
 
     /// <inheritdoc />
@@ -224,6 +265,173 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
 
         _driver.NotifyTransactionsAvailable();
         return MessageVerdict.Accept;
+    }
+
+    /// <summary>
+    /// A batch of transactions from a peer: the whole batch is refused (and the peer disconnected) if it does not decode;
+    /// otherwise each transaction not yet held is checked on all cores, the valid ones are admitted in batch order and
+    /// relayed to the other peers in this node's batches, and a batch holding any transaction with a forged signature
+    /// (which the sender should have refused) costs the peer <see cref="PeerNetwork"/>'s invalid-message penalty once.
+    /// </summary>
+    private MessageVerdict AdmitBatch(PeerMessage message)
+    {
+        var transactions = PeerProtocol.DecodeTransactionBatch(message.Payload.Span);
+        var admissible = new bool[transactions.Count];
+        var claimed = new bool[transactions.Count];
+        var ids = new Hash[transactions.Count];
+        var forged = 0;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = transactions.Count >= 32 ? Environment.ProcessorCount : 1 };
+        var admitted = new List<Transaction>(transactions.Count);
+        try
+        {
+            Parallel.For(0, transactions.Count, options, i =>
+            {
+                var transaction = transactions[i];
+                var id = ids[i] = transaction.ComputeId(_suite);
+
+                // The same transaction often arrives from several peers at once (its first node and every relay): one
+                // batch claims it, the others skip it instead of verifying its signature again.
+                if (_mempool.Contains(id) || !(claimed[i] = _checking.TryAdd(id, 0)))
+                {
+                    return;
+                }
+
+                var check = _ledger.CheckTransaction(transaction, id);
+                if (check.IsAccepted)
+                {
+                    admissible[i] = true;
+                }
+                else if (check.Rejection is TransactionRejection.InvalidSignature or TransactionRejection.Malformed)
+                {
+                    Interlocked.Increment(ref forged);
+                }
+            });
+
+            for (var i = 0; i < transactions.Count; i++)
+            {
+                if (admissible[i] && _mempool.TryAdd(transactions[i], ids[i]).IsAccepted)
+                {
+                    admitted.Add(transactions[i]);
+                }
+            }
+        }
+        finally
+        {
+            // Released only once the claimed transactions are in the mempool (or refused), so no other batch checks them meanwhile.
+            for (var i = 0; i < transactions.Count; i++)
+            {
+                if (claimed[i])
+                {
+                    _checking.TryRemove(ids[i], out _);
+                }
+            }
+        }
+
+        if (admitted.Count > 0)
+        {
+            _gossip.Enqueue(admitted, message.Peer);
+            _driver.NotifyTransactionsAvailable();
+        }
+
+        if (forged > 0)
+        {
+            LogForgedInBatch(message.Peer, forged, transactions.Count);
+            return MessageVerdict.Reject;
+        }
+
+        return MessageVerdict.Accept;
+    }
+
+    private MessageVerdict OnCompactProposal(PeerMessage message)
+    {
+        if (ConsensusMessageCodec.Decode(message.Payload.Span) is not CompactProposalMessage compact)
+        {
+            throw new DecodingException("a compact-proposal frame carries a compact proposal");
+        }
+
+        if (compact.Proposal.Height <= _ledger.Height)
+        {
+            return MessageVerdict.Ignore;
+        }
+
+        var rebuilt = PeerProtocol.RebuildProposal(compact, _mempool.Find, _suite);
+        if (rebuilt.Invalid is { } reason)
+        {
+            return RejectAndDisconnect(message.Peer, reason);
+        }
+
+        if (rebuilt.Block is null)
+        {
+            // Some transactions have not reached this node (or the proposer named ones that do not exist): ask for the block.
+            LogFetchingProposal(message.Peer, compact.Proposal.Height, compact.Proposal.Round, rebuilt.Missing);
+            _network.Send(message.Peer, PeerProtocol.ProposalRequestType, ConsensusMessageCodec.Encode(new ProposalRequest(compact.Proposal.Height, compact.Proposal.Round, compact.Proposal.BlockHash)));
+            return MessageVerdict.Accept;
+        }
+
+        _driver.ProposalArrived(rebuilt.Block, message.Peer);
+        return MessageVerdict.Accept;
+    }
+
+    /// <summary>
+    /// Sends the full proposal this node made for (height, round, block), if it still remembers it, at most once a
+    /// second per peer and proposal (a peer cannot make it send a block in a loop).
+    /// </summary>
+    private MessageVerdict OnProposalRequest(PeerMessage message)
+    {
+        if (ConsensusMessageCodec.Decode(message.Payload.Span) is not ProposalRequest request)
+        {
+            throw new DecodingException("a proposal-request frame carries a proposal request");
+        }
+
+        ProposalMessage? proposal = null;
+        lock (_sentProposalsLock)
+        {
+            foreach (var sent in _sentProposals)
+            {
+                var p = sent.Message.Proposal;
+                if (p.Height != request.Height || p.Round != request.Round || p.BlockHash != request.BlockHash)
+                {
+                    continue;
+                }
+
+                var now = _clock.GetTimestamp();
+                if (sent.Served.TryGetValue(message.Peer, out var last) && _clock.GetElapsedTime(last, now) < ProposalResendInterval)
+                {
+                    return MessageVerdict.Ignore;
+                }
+
+                sent.Served[message.Peer] = now;
+                proposal = sent.Message;
+                break;
+            }
+        }
+
+        if (proposal is not null)
+        {
+            _network.Send(message.Peer, PeerProtocol.ProposalType, ConsensusMessageCodec.Encode(proposal));
+        }
+
+        return MessageVerdict.Accept;
+    }
+
+    private void RememberProposal(ProposalMessage proposal)
+    {
+        lock (_sentProposalsLock)
+        {
+            foreach (var sent in _sentProposals)
+            {
+                if (sent.Message.Proposal == proposal.Proposal || (sent.Message.Proposal.Height == proposal.Proposal.Height && sent.Message.Proposal.Round == proposal.Proposal.Round && sent.Message.Proposal.BlockHash == proposal.Proposal.BlockHash))
+                {
+                    return;
+                }
+            }
+
+            _sentProposals.AddFirst(new SentProposal(proposal, []));
+            while (_sentProposals.Count > MaxRememberedProposals)
+            {
+                _sentProposals.RemoveLast();
+            }
+        }
     }
 
     private MessageVerdict OnProposal(PeerMessage message)
@@ -331,6 +539,12 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
         return MessageVerdict.Reject;
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer {Peer} sent a transaction batch with {Forged} of {Count} transaction(s) failing their signature or format check; the others were admitted")]
+    private partial void LogForgedInBatch(Hash peer, int forged, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Compact proposal from {Peer} for height {Height} round {Round} names {Missing} transaction(s) this node lacks; asking for the block")]
+    private partial void LogFetchingProposal(Hash peer, ulong height, uint round, int missing);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} connected")]
     private partial void LogPeerConnected(Hash peer);
 
@@ -339,6 +553,8 @@ public sealed partial class ConsortiumNetwork : IPeerMessageHandler, IConsensusT
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Peer {Peer} sent invalid data and is disconnected: {Reason}")]
     private partial void LogInvalidData(Hash peer, string reason);
+
+    private sealed record SentProposal(ProposalMessage Message, Dictionary<Hash, long> Served);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stored block {Height} fails its check ({Reason}); this node serves no more blocks. Run 'medledger chain verify'.")]
     private partial void LogStoreDamaged(ulong height, string reason);
@@ -351,4 +567,10 @@ public sealed record ConsortiumNetworkOptions(int Port, IReadOnlyList<string> Pe
 {
     /// <summary>Longest wait between dials of a peer that is down.</summary>
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Send proposals as header and transaction ids (peers fetch the block when they lack any); false sends whole blocks.</summary>
+    public bool CompactProposals { get; init; } = true;
+
+    /// <summary>How long gossiped transactions wait for others before their batch leaves (<see cref="TransactionGossip"/>).</summary>
+    public TimeSpan GossipFlushDelay { get; init; } = TransactionGossip.DefaultFlushDelay;
 }

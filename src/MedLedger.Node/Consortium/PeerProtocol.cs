@@ -31,6 +31,24 @@ public static class PeerProtocol
     /// <summary>The sender's committed height (direct), sent on connect and after each commit.</summary>
     public const byte StatusType = 21;
 
+    /// <summary>
+    /// Many transactions admitted to the sender's mempool, in one frame (direct: the receiving node relays what it newly
+    /// admits in batches of its own). Replaces one <see cref="TransactionType"/> frame per transaction and peer.
+    /// </summary>
+    public const byte TransactionBatchType = 22;
+
+    /// <summary>A signed proposal with its block's header and transaction ids (direct; see <see cref="CompactProposalMessage"/>).</summary>
+    public const byte CompactProposalType = 23;
+
+    /// <summary>Asks the proposer for the full proposal (type <see cref="ProposalType"/>) of a compact one (direct).</summary>
+    public const byte ProposalRequestType = 24;
+
+    /// <summary>Most transactions in one batch frame.</summary>
+    public const int MaxTransactionsPerBatch = 4096;
+
+    /// <summary>Largest batch payload accepted: a full batch of the largest transactions would exceed it, so senders also stop at this size.</summary>
+    public const int MaxTransactionBatchBytes = 4 * 1024 * 1024;
+
     /// <summary>Most blocks in one block-sync response.</summary>
     public const int MaxBlocksPerResponse = 256;
 
@@ -54,7 +72,119 @@ public static class PeerProtocol
         new(BlocksRequestType, "blocks-request", MessageDelivery.Direct, 16),
         new(BlocksResponseType, "blocks-response", MessageDelivery.Direct, MaxFrameBytes - 1),
         new(StatusType, "status", MessageDelivery.Direct, 16),
+        new(TransactionBatchType, "transaction-batch", MessageDelivery.Direct, MaxTransactionBatchBytes),
+        new(CompactProposalType, "compact-proposal", MessageDelivery.Direct, ConsensusMessageCodec.MaxCompactProposalBytes),
+        new(ProposalRequestType, "proposal-request", MessageDelivery.Direct, ConsensusMessageCodec.ProposalRequestBytes),
     ];
+
+    /// <summary>Bytes a transaction adds to a batch payload (its length prefix and encoding).</summary>
+    public static int BatchEntryBytes(Transaction transaction)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        return 4 + transaction.EncodedLength;
+    }
+
+    /// <summary>Bytes of a batch payload before its transactions (version and count).</summary>
+    public const int BatchOverheadBytes = 1 + 4;
+
+    /// <summary>
+    /// Batch: version, count (1..<see cref="MaxTransactionsPerBatch"/>), then each transaction's encoding (length-prefixed).
+    /// The caller keeps within <see cref="MaxTransactionBatchBytes"/> (<see cref="BatchEntryBytes"/>).
+    /// </summary>
+    public static byte[] EncodeTransactionBatch(IReadOnlyList<Transaction> transactions)
+    {
+        ArgumentNullException.ThrowIfNull(transactions);
+        ArgumentOutOfRangeException.ThrowIfZero(transactions.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(transactions.Count, MaxTransactionsPerBatch);
+        var size = BatchOverheadBytes + transactions.Sum(BatchEntryBytes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, MaxTransactionBatchBytes);
+        var writer = new CanonicalWriter(size);
+        writer.WriteByte(Version);
+        writer.WriteCount(transactions.Count);
+        foreach (var transaction in transactions)
+        {
+            writer.WriteBytes(transaction.Encoded.Span);
+        }
+
+        return writer.ToArray();
+    }
+
+    /// <summary>
+    /// Decodes a batch strictly: a known version, 1..<see cref="MaxTransactionsPerBatch"/> transactions that each decode,
+    /// no trailing bytes. Any flaw refuses the whole batch (<see cref="DecodingException"/>): a well-behaved node never
+    /// sends one, so the sender is treated as sending garbage.
+    /// </summary>
+    public static IReadOnlyList<Transaction> DecodeTransactionBatch(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > MaxTransactionBatchBytes)
+        {
+            throw new DecodingException($"a transaction batch of {payload.Length} bytes exceeds {MaxTransactionBatchBytes}");
+        }
+
+        var reader = new CanonicalReader(payload);
+        RequireVersion(reader.ReadByte());
+        var count = reader.ReadCount(MaxTransactionsPerBatch);
+        if (count == 0)
+        {
+            throw new DecodingException("a transaction batch holds at least one transaction");
+        }
+
+        var transactions = new Transaction[count];
+        for (var i = 0; i < count; i++)
+        {
+            transactions[i] = Transaction.Decode(reader.ReadBytesSpan(Limits.MaxTransactionBytes));
+        }
+
+        reader.EnsureEnd();
+        return transactions;
+    }
+
+    /// <summary>
+    /// Rebuilds the block of a compact proposal from transactions this node holds (<paramref name="find"/>, by id).
+    /// <see cref="CompactProposalResult.Block"/> is the full proposal when every transaction was found and together they
+    /// match the header's transactions root; <see cref="CompactProposalResult.Missing"/> counts those not held (ask the
+    /// proposer for the full proposal); <see cref="CompactProposalResult.Invalid"/> says why the message is a lie (the
+    /// header does not hash to the proposed hash, or the named transactions do not make the header's root).
+    /// </summary>
+    public static CompactProposalResult RebuildProposal(CompactProposalMessage compact, Func<Hash, Transaction?> find, ICryptoSuite suite)
+    {
+        ArgumentNullException.ThrowIfNull(compact);
+        ArgumentNullException.ThrowIfNull(find);
+        ArgumentNullException.ThrowIfNull(suite);
+        if (compact.Header.ComputeHash(suite) != compact.Proposal.BlockHash)
+        {
+            return new CompactProposalResult(null, 0, "a compact proposal whose header does not hash to the proposed hash");
+        }
+
+        var transactions = new Transaction[compact.TransactionIds.Count];
+        var missing = 0;
+        for (var i = 0; i < transactions.Length; i++)
+        {
+            var found = find(compact.TransactionIds[i]);
+            if (found is null)
+            {
+                missing++;
+            }
+            else
+            {
+                transactions[i] = found;
+            }
+        }
+
+        if (missing > 0)
+        {
+            return new CompactProposalResult(null, missing, null);
+        }
+
+        // The ids are only names: what counts is that the transactions found under them make the header's root (an id
+        // is the hash of a transaction's encoding, so an honest proposer's ids always do).
+        if (transactions.Length != compact.Header.TransactionCount || Block.ComputeTransactionsRoot(suite, transactions) != compact.Header.TransactionsRoot)
+        {
+            return new CompactProposalResult(null, 0, "a compact proposal whose transactions do not match its header's transactions root");
+        }
+
+        return new CompactProposalResult(new ProposalMessage(compact.Proposal, compact.Header, transactions), 0, null);
+    }
 
     /// <summary>Request: version, first height wanted (≥ 1).</summary>
     public static byte[] EncodeBlocksRequest(ulong fromHeight)
@@ -162,3 +292,6 @@ public static class PeerProtocol
         }
     }
 }
+
+/// <summary>The outcome of <see cref="PeerProtocol.RebuildProposal"/>: the full proposal, a count of missing transactions, or why it is invalid.</summary>
+public sealed record CompactProposalResult(ProposalMessage? Block, int Missing, string? Invalid);
