@@ -30,7 +30,8 @@ namespace MedLedger.Node;
 /// </param>
 /// <param name="Peers">Peer addresses (<c>host:port</c>) to dial besides node.json's <c>Peers</c>.</param>
 /// <param name="Consensus">BFT timeouts; the <see cref="TendermintOptions"/> defaults when null (tests shorten them).</param>
-public sealed record NodeStartOptions(string DataDirectory, int? ApiPort = null, string? Passphrase = null, int? PeerPort = null, IReadOnlyList<string>? Peers = null, TendermintOptions? Consensus = null);
+/// <param name="MinBlockInterval">Block pacing (<see cref="BlockPacer"/>); its default (10 ms) when null, zero turns it off.</param>
+public sealed record NodeStartOptions(string DataDirectory, int? ApiPort = null, string? Passphrase = null, int? PeerPort = null, IReadOnlyList<string>? Peers = null, TendermintOptions? Consensus = null, TimeSpan? MinBlockInterval = null);
 
 /// <summary>
 /// The composition root (ARCHITECTURE §2): opens the data folder, restores the ledger from the store, and hosts
@@ -156,18 +157,28 @@ public static partial class NodeHost
             ? new SingleValidatorEngine(signer)
             : new TendermintEngine(signer, genesis.ChainId, suite, options.Consensus ?? new TendermintOptions());
         builder.Services.AddSingleton(engine);
-        builder.Services.AddSingleton(provider => new ConsensusDriver(
-            ledger,
-            store,
-            provider.GetRequiredService<Mempool>(),
-            provider.GetRequiredService<IConsensusEngine>(),
-            provider.GetRequiredService<ProposalJournal>(),
-            provider.GetRequiredService<CommitNotifier>(),
-            identity.KeyId,
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<ConsensusDriver>>(),
-            peerPort is null ? null : new ConsensusLockFile(directory.LockPath, suite),
-            new ValidatorSetHistory(directory.ValidatorSetsPath, suite)));
+        builder.Services.AddSingleton(provider =>
+        {
+            var clock = provider.GetRequiredService<TimeProvider>();
+            var driver = new ConsensusDriver(
+                ledger,
+                store,
+                provider.GetRequiredService<Mempool>(),
+                provider.GetRequiredService<IConsensusEngine>(),
+                provider.GetRequiredService<ProposalJournal>(),
+                provider.GetRequiredService<CommitNotifier>(),
+                identity.KeyId,
+                clock,
+                provider.GetRequiredService<ILogger<ConsensusDriver>>(),
+                peerPort is null ? null : new ConsensusLockFile(directory.LockPath, suite),
+                new ValidatorSetHistory(directory.ValidatorSetsPath, suite));
+            if (options.MinBlockInterval is { } interval)
+            {
+                driver.Pacing = new BlockPacer(clock, interval);
+            }
+
+            return driver;
+        });
         if (peerPort is { } listenPort)
         {
             var peers = (settings.Peers ?? []).Concat(options.Peers ?? []).Distinct(StringComparer.OrdinalIgnoreCase).ToList();

@@ -40,6 +40,20 @@ public sealed class CliErrorTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(empty));
     }
 
+    [Theory]
+    [InlineData("--min-block-interval-ms", "1001")]
+    [InlineData("--consensus-timeout-ms", "10")]
+    public async Task NodeStart_WithAnOutOfRangeTiming_FailsWithOneLine_AndCreatesNothing(string option, string value)
+    {
+        // The range check comes before the folder is opened, so even a missing folder stays missing.
+        var missing = _folder.Combine("no-such-node");
+
+        var result = await MedLedgerCli.RunAsync(["node", "start", "--data", missing, "--api-port", "0", option, value]);
+
+        result.FailedWithOneLine(option);
+        Assert.False(Directory.Exists(missing), result.ToString());
+    }
+
     [Fact]
     public async Task ChainVerify_OnAnUninitialisedFolder_FailsWithOneLine()
     {
