@@ -259,9 +259,15 @@ public static class WebUi
             }
 
             var requests = await desk.MyAccessRequestsAsync(session, context.RequestAborted).ConfigureAwait(false);
-            return requests.IsOk
-                ? Render<DoctorHomePage>(context, antiforgery, session, "Doctor's desk", new() { ["History"] = history.Value, ["Requests"] = requests.Value })
-                : Failure(context, antiforgery, session, requests);
+            if (!requests.IsOk)
+            {
+                return Failure(context, antiforgery, session, requests);
+            }
+
+            var writes = await desk.MyWriteRequestsAsync(session, context.RequestAborted).ConfigureAwait(false);
+            return writes.IsOk
+                ? Render<DoctorHomePage>(context, antiforgery, session, "Doctor's desk", new() { ["History"] = history.Value, ["Requests"] = requests.Value, ["Writes"] = writes.Value })
+                : Failure(context, antiforgery, session, writes);
         }));
 
         // The search posts (names and national ids never go into a URL) and answers with the results directly.
@@ -276,10 +282,12 @@ public static class WebUi
 
             var history = await desk.PracticeHistoryAsync(session, context.RequestAborted).ConfigureAwait(false);
             var requests = await desk.MyAccessRequestsAsync(session, context.RequestAborted).ConfigureAwait(false);
+            var writes = await desk.MyWriteRequestsAsync(session, context.RequestAborted).ConfigureAwait(false);
             return Render<DoctorHomePage>(context, antiforgery, session, "Doctor's desk", new()
             {
                 ["History"] = history.Value ?? [],
                 ["Requests"] = requests.Value ?? [],
+                ["Writes"] = writes.Value ?? [],
                 ["Matches"] = found.Value ?? [],
                 ["Searched"] = true,
                 ["SearchError"] = found.IsOk ? null : found.Message,

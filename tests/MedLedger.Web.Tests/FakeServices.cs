@@ -90,6 +90,8 @@ internal sealed class FakeServices : ISignIn, IPatientPortal, IRecordViewer, IDo
 
     public Task<WebResult<IReadOnlyList<AccessRequestRow>>> MyAccessRequestsAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, Requests);
 
+    public Task<WebResult<IReadOnlyList<WriteRequestRow>>> MyWriteRequestsAsync(WebSession session, CancellationToken cancellationToken) => Ok(session, WriteRequests);
+
     public Task<WebResult<RecordView>> ReadAsync(WebSession session, string recordId, CancellationToken cancellationToken)
     {
         LastRecordId = recordId;

@@ -42,6 +42,21 @@ public sealed partial class NodeWebDesks
         return WebResult.Ok<IReadOnlyList<WriteRequestRow>>(rows.OrderBy(r => r.Created).ToList());
     });
 
+    public Task<WebResult<IReadOnlyList<WriteRequestRow>>> MyWriteRequestsAsync(WebSession session, CancellationToken cancellationToken) => Guard(async () =>
+    {
+        var (caller, _, denied) = await AuthoriseAsync<IReadOnlyList<WriteRequestRow>>(session, AccessAction.Search, cancellationToken, AccountRole.Doctor).ConfigureAwait(false);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        // The REST listing for a doctor's key: the doctor's latest requests with their status.
+        var list = await _records.ListWriteRequestsAsync(caller!, cancellationToken).ConfigureAwait(false);
+        return list.IsSuccess
+            ? WebResult.Ok<IReadOnlyList<WriteRequestRow>>(list.Value!.Requests.Select(WriteRow).OrderByDescending(r => r.Created).ToList())
+            : Map<IReadOnlyList<WriteRequestRow>>(list.Status, list.Detail);
+    });
+
     public Task<WebResult<WriteRequestView>> WriteRequestAsync(WebSession session, string recordId, CancellationToken cancellationToken) => Guard(async () =>
     {
         var (caller, _, denied) = await AuthoriseAsync<WriteRequestView>(session, AccessAction.Read, cancellationToken, AccountRole.Patient).ConfigureAwait(false);

@@ -73,6 +73,9 @@ public interface IDoctorDesk
 
     /// <summary>The doctor's latest access requests, newest first, with their status.</summary>
     Task<WebResult<IReadOnlyList<AccessRequestRow>>> MyAccessRequestsAsync(WebSession session, CancellationToken cancellationToken);
+
+    /// <summary>The records the doctor asked patients to approve (latest first): open, approved, declined or expired.</summary>
+    Task<WebResult<IReadOnlyList<WriteRequestRow>>> MyWriteRequestsAsync(WebSession session, CancellationToken cancellationToken);
 }
 
 /// <summary>What an auditor does (SPEC F20, F21, F30).</summary>

@@ -390,6 +390,11 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
             await Expect(doctor.Locator(".flash")).ToContainTextAsync("waits for the patient's approval");
         }
 
+        // The doctor's desk lists both as open.
+        await doctor.GotoAsync(new Uri(node.Address, "doctor").ToString());
+        var writes = doctor.Locator("table.my-writes tbody tr");
+        await Expect(writes.Filter(new() { HasText = "allergy" })).ToContainTextAsync("open");
+        await Expect(writes.Filter(new() { HasText = "procedure" })).ToContainTextAsync("open");
         await SignOutAsync(doctor);
 
         // 2. patient04 sees both waiting (author, organisation, category) on "Records to approve".
@@ -434,10 +439,13 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
         Assert.Equal(404, missing!.Status);
         await SignOutAsync(page);
 
-        // 5. dr.chen's practice history has the approved record, not the declined one.
+        // 5. dr.chen's practice history has the approved record, not the declined one, and the desk shows each answer.
         doctor = await SignInAsync("dr.chen");
         await Expect(doctor.Locator($"a[href='/records/{approvedId}']")).ToHaveCountAsync(1);
         await Expect(doctor.Locator($"a[href='/records/{declinedId}']")).ToHaveCountAsync(0);
+        writes = doctor.Locator("table.my-writes tbody tr");
+        await Expect(writes.Filter(new() { HasText = "allergy" })).ToContainTextAsync("approved");
+        await Expect(writes.Filter(new() { HasText = "procedure" })).ToContainTextAsync("declined");
         await SignOutAsync(doctor);
     }
 
