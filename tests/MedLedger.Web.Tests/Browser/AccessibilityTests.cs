@@ -60,6 +60,9 @@ public sealed partial class AccessibilityTests(DemoNode node, ITestOutputHelper 
                     var patient = SyntheticPatients.Generate(2026, 6)[0];
                     await page.GetByLabel("National id").FillAsync(patient.NationalId);
                     await page.GetByRole(AriaRole.Button, new() { Name = "Find patient" }).ClickAsync();
+
+                    // The results come back as a new page from the POST: check it once it has loaded, not mid-navigation.
+                    await Assertions.Expect(page.Locator("section[aria-labelledby=matches] a").First).ToBeVisibleAsync();
                     problems.AddRange((await ProblemsAsync(page)).Select(p => $"{actor} search results: {p}"));
                     var match = await page.Locator("section[aria-labelledby=matches] a").First.GetAttributeAsync("href");
                     await Check(match!);
