@@ -50,7 +50,8 @@ internal sealed class ConsortiumCluster : IAsyncDisposable
         var cluster = new ConsortiumCluster(count);
         try
         {
-            var peerPorts = Enumerable.Range(0, count).Select(_ => FreePort()).ToArray();
+            var taken = new HashSet<int>();
+            var peerPorts = Enumerable.Range(0, count).Select(_ => FreePort(taken)).ToArray();
             var organisation = new OrganisationSeed(Hospital, "End-to-end Hospital", OrganisationKind.Hospital, "tertiary");
             var seeds = NodeDataDirectory.SpreadNodes(count, [organisation], 0, 1).Select((n, i) => n with { PeerPort = peerPorts[i] }).ToList();
             var directories = NodeDataDirectory.InitializeConsortiumNodes(
@@ -223,11 +224,31 @@ internal sealed class ConsortiumCluster : IAsyncDisposable
         _nodes[node] = await NodeProcess.StartAsync(Folder(node), extraArguments: NodeArguments);
     }
 
-    private static int FreePort()
+    // A node's peer port is chosen here and bound later by the node process. Taken from the kernel's ephemeral range
+    // (port 0), it could be handed to a relay's listener or to an outgoing connection in between, and the node would
+    // fail to start (seen once in CI); below that range (Linux: 32768-60999) nothing else gets it implicitly.
+    private static int FreePort(ICollection<int> taken)
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            if (taken.Contains(port))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+                listener.Start();
+                taken.Add(port);
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException) when (attempt < 200)
+            {
+                // In use: try another.
+            }
+        }
     }
 }
 
