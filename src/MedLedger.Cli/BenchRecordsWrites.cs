@@ -85,8 +85,6 @@ internal static class BenchRecordsWrites
     private static async Task WriteAsync(BenchRecordsWorld world, WriterSlice slice, StageClock stages, double[] uploadLatencies, double[] commitLatencies, double[] commitLatenciesWithPrepare, WrittenRecord?[] written, FailureTally failures, CancellationToken cancellationToken)
     {
         var consortium = world.Consortium;
-        var suite = consortium.Suite;
-        var writer = consortium.Writers[slice.Writer];
         var client = world.WriterClients[slice.Writer];
         var patients = Enumerable.Range(0, consortium.Patients.Count).Where(p => p % consortium.Writers.Count == slice.Writer).ToArray();
         var random = new Random(HashCode.Combine(slice.Seed, slice.Writer, slice.Offset));
@@ -99,14 +97,7 @@ internal static class BenchRecordsWrites
             var waitForCommit = slice.CommitSample > 0 && k % slice.CommitSample == slice.CommitSample - 1;
 
             var began = Stopwatch.GetTimestamp();
-            var parts = RecordTiers.Split(document);
-            var at = stages.Add(StageSplit, began);
-            var draft = RecordWriter.Prepare(suite, writer.Key, BenchRecordsConsortium.ChainId, patient.KeyId, patient.Key.PublicKey.Span, BenchRecordsConsortium.Hospital, consortium.OrganisationKey, RecordCategory.Laboratory, parts, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), client.EnvelopeWrapper);
-            at = stages.Add(StageSeal, at);
-            draft = draft.SignConsent(suite, patient.Key);
-            at = stages.Add(StageConsent, at);
-            var request = draft.ToUploadRequest(writer.Factory.AnchorRecord(draft.Anchor));
-            var sent = stages.Add(StageTransaction, at);
+            var (draft, request, sent) = PrepareRecord(world, slice.Writer, patient, document, stages, began);
             RecordUploadResponse response;
             try
             {
@@ -146,6 +137,25 @@ internal static class BenchRecordsWrites
     }
 
     /// <summary>
+    /// What the SDK does for one record before its upload, each stage timed from <paramref name="began"/>: the FHIR split,
+    /// sealing and wrapping (reusing the writer client's sender keys), the patient's consent and the anchor transaction.
+    /// Returns the draft, its upload request and the time the preparation ended.
+    /// </summary>
+    private static (RecordDraft Draft, RecordUploadRequest Request, long Prepared) PrepareRecord(BenchRecordsWorld world, int writerIndex, BenchIdentity patient, byte[] document, StageClock stages, long began)
+    {
+        var consortium = world.Consortium;
+        var writer = consortium.Writers[writerIndex];
+        var parts = RecordTiers.Split(document);
+        var at = stages.Add(StageSplit, began);
+        var draft = RecordWriter.Prepare(consortium.Suite, writer.Key, BenchRecordsConsortium.ChainId, patient.KeyId, patient.Key.PublicKey.Span, BenchRecordsConsortium.Hospital, consortium.OrganisationKey, RecordCategory.Laboratory, parts, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), world.WriterClients[writerIndex].EnvelopeWrapper);
+        at = stages.Add(StageSeal, at);
+        draft = draft.SignConsent(consortium.Suite, patient.Key);
+        at = stages.Add(StageConsent, at);
+        var request = draft.ToUploadRequest(writer.Factory.AnchorRecord(draft.Anchor));
+        return (draft, request, stages.Add(StageTransaction, at));
+    }
+
+    /// <summary>
     /// As <see cref="WriteAsync"/>, but a writer prepares <see cref="WriterSlice.Batch"/> records and uploads them in one
     /// request (<see cref="MedLedgerUserClient.UploadRecordBatchAsync"/>); every record's latency is its batch's. A
     /// batch waits for its commit when it holds a record whose index a single upload would have sampled.
@@ -153,8 +163,6 @@ internal static class BenchRecordsWrites
     private static async Task WriteBatchesAsync(BenchRecordsWorld world, WriterSlice slice, StageClock stages, double[] uploadLatencies, double[] commitLatencies, double[] commitLatenciesWithPrepare, WrittenRecord?[] written, FailureTally failures, CancellationToken cancellationToken)
     {
         var consortium = world.Consortium;
-        var suite = consortium.Suite;
-        var writer = consortium.Writers[slice.Writer];
         var client = world.WriterClients[slice.Writer];
         var patients = Enumerable.Range(0, consortium.Patients.Count).Where(p => p % consortium.Writers.Count == slice.Writer).ToArray();
         var random = new Random(HashCode.Combine(slice.Seed, slice.Writer, slice.Offset));
@@ -171,15 +179,8 @@ internal static class BenchRecordsWrites
                 var patient = consortium.Patients[patientIndex];
                 var document = world.Documents[random.Next(world.Documents.Count)];
                 waitForCommit |= slice.CommitSample > 0 && k % slice.CommitSample == slice.CommitSample - 1;
-                var at = Stopwatch.GetTimestamp();
-                var parts = RecordTiers.Split(document);
-                at = stages.Add(StageSplit, at);
-                var draft = RecordWriter.Prepare(suite, writer.Key, BenchRecordsConsortium.ChainId, patient.KeyId, patient.Key.PublicKey.Span, BenchRecordsConsortium.Hospital, consortium.OrganisationKey, RecordCategory.Laboratory, parts, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), client.EnvelopeWrapper);
-                at = stages.Add(StageSeal, at);
-                draft = draft.SignConsent(suite, patient.Key);
-                at = stages.Add(StageConsent, at);
-                requests.Add(draft.ToUploadRequest(writer.Factory.AnchorRecord(draft.Anchor)));
-                stages.Add(StageTransaction, at);
+                var (draft, request, _) = PrepareRecord(world, slice.Writer, patient, document, stages, Stopwatch.GetTimestamp());
+                requests.Add(request);
                 drafts.Add((draft, slice.Offset + k, patientIndex));
             }
 

@@ -191,7 +191,7 @@ public sealed class MempoolTests
         // Alice's last committed nonce is 1. Nonce 3 arrives first (its nonce 2 is still on its way, e.g. overtaken in
         // gossip): reaping holds Alice back — a block with 3 would turn the late 2 into a replay — but not Bob. When 2
         // arrives both go, in order. A gap that is older than the grace is a real one and is passed.
-        var clock = new ManualClock();
+        var clock = new SteppedClock();
         var mempool = new Mempool(clock);
         var committed = new Dictionary<Hash, ulong> { [Alice] = 1, [Bob] = 0 };
         var three = Make(Alice, 3);
@@ -213,17 +213,6 @@ public sealed class MempoolTests
         Assert.Empty(mempool.Reap(10, 1 << 20, s => committed[s]));
         clock.Advance(Mempool.GapGrace);
         Assert.Equal([five], mempool.Reap(10, 1 << 20, s => committed[s]));
-    }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks = 1_000_000;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 
     private static Transaction Make(Hash sender, ulong nonce, byte payloadByte = 0) =>

@@ -27,10 +27,6 @@ public sealed class DeidentifiedService
     private readonly RecordService _records;
     private readonly TimeProvider _clock;
 
-    // The organisation's copies of the data keys are static-form envelopes from its own key, so one agreed secret per
-    // hosted organisation opens them all: keep it instead of a key agreement per released record.
-    private readonly UnwrapCache _envelopeSecrets;
-
     public DeidentifiedService(LedgerStateMachine ledger, IRecordStore store, HostedOrganisations organisations, RecordService records, TimeProvider clock)
     {
         _ledger = ledger;
@@ -38,7 +34,6 @@ public sealed class DeidentifiedService
         _organisations = organisations;
         _records = records;
         _clock = clock;
-        _envelopeSecrets = new UnwrapCache(ledger.Suite);
     }
 
     public async Task<ServiceResult<DeidentifiedResponse>> ReleaseAsync(Caller caller, DeidentifiedRequest request, CancellationToken cancellationToken)
@@ -132,7 +127,7 @@ public sealed class DeidentifiedService
 
             try
             {
-                var dataKey = _envelopeSecrets.Unwrap(key, stored.OrganisationEnvelope, RecordSealing.EnvelopeAssociatedData(entry.RecordId, tier.Tier, keyId));
+                var dataKey = _records.OpenOrganisationEnvelope(key, stored.OrganisationEnvelope, RecordSealing.EnvelopeAssociatedData(entry.RecordId, tier.Tier, keyId));
                 parts[tier.Tier] = RecordSealing.OpenTier(_ledger.Suite, entry.RecordId, tier.Tier, stored.Ciphertext, dataKey, tier.ContentAddress, tier.Commitment);
                 CryptographicOperations.ZeroMemory(dataKey);
             }

@@ -74,12 +74,7 @@ public sealed class RemoteRecords : IDisposable
             return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status404NotFound, "NotFound", "No record with this id is anchored.");
         }
 
-        if (_ledger.GetOrganisation(record.Organisation) is not { Status: OrganisationStatus.Active } holder || ForwardingAddress(holder.Endpoint) is not { } endpoint)
-        {
-            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status502BadGateway, "HolderUnreachable", $"The chain names no usable endpoint (https, or http on loopback) for '{record.Organisation}', which holds this record.");
-        }
-
-        return await FetchFromAsync(endpoint, record.Organisation, reader, (client, token) => client.GetRecordContentAsync(recordId, purpose, token), cancellationToken).ConfigureAwait(false);
+        return await FetchFromAsync(record.Organisation, reader, (client, token) => client.GetRecordContentAsync(recordId, purpose, token), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The holding node's answer to the patient's preview of the open write request of <paramref name="recordId"/>.</summary>
@@ -91,17 +86,17 @@ public sealed class RemoteRecords : IDisposable
             return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status404NotFound, "NotFound", "No write request names this record id.");
         }
 
-        var organisation = pending.Request.Record.Organisation;
-        if (_ledger.GetOrganisation(organisation) is not { Status: OrganisationStatus.Active } holder || ForwardingAddress(holder.Endpoint) is not { } endpoint)
-        {
-            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status502BadGateway, "HolderUnreachable", $"The chain names no usable endpoint (https, or http on loopback) for '{organisation}', which holds this write.");
-        }
-
-        return await FetchFromAsync(endpoint, organisation, reader, (client, token) => client.GetWriteRequestContentAsync(recordId, token), cancellationToken).ConfigureAwait(false);
+        return await FetchFromAsync(pending.Request.Record.Organisation, reader, (client, token) => client.GetWriteRequestContentAsync(recordId, token), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<ServiceResult<RecordContentResponse>> FetchFromAsync(Uri endpoint, string organisation, ISigningKey reader, Func<MedLedgerUserClient, CancellationToken, Task<RecordContentResponse>> fetch, CancellationToken cancellationToken)
+    // Sends the user's signed request to the node the chain names for the holding organisation.
+    private async Task<ServiceResult<RecordContentResponse>> FetchFromAsync(string organisation, ISigningKey reader, Func<MedLedgerUserClient, CancellationToken, Task<RecordContentResponse>> fetch, CancellationToken cancellationToken)
     {
+        if (_ledger.GetOrganisation(organisation) is not { Status: OrganisationStatus.Active } holder || ForwardingAddress(holder.Endpoint) is not { } endpoint)
+        {
+            return ServiceResult.Fail<RecordContentResponse>(StatusCodes.Status502BadGateway, "HolderUnreachable", $"The chain names no usable endpoint (https, or http on loopback) for '{organisation}', which holds this record.");
+        }
+
         using var client = MedLedgerUserClient.Create(endpoint, _ledger.Suite, reader, new RequestSigningOptions { ChainId = _ledger.ChainId }, new SharedConnections(_connections));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
