@@ -6,7 +6,10 @@ namespace MedLedger.EndToEnd.Tests;
 /// <summary>
 /// Runs the real <c>medledger</c> CLI as a child process: <c>dotnet medledger.dll …</c> from this test assembly's
 /// folder, where the project reference to MedLedger.Cli copies it. Children never inherit the test's
-/// <c>MEDLEDGER_PASSPHRASE</c>; a test passes one explicitly when it means to.
+/// <c>MEDLEDGER_PASSPHRASE</c>; a test passes one explicitly when it means to. Children start with SIGINT and SIGQUIT
+/// at their default disposition, as from an interactive terminal: a shell without job control starts background jobs
+/// with them ignored, the ignore is inherited across exec, and the .NET runtime then leaves SIGINT ignored — so a test
+/// run launched that way would otherwise find that Ctrl-C (SIGINT) does nothing to <c>medledger up</c>.
 /// </summary>
 internal static class MedLedgerCli
 {
@@ -21,7 +24,7 @@ internal static class MedLedgerCli
     public static ProcessStartInfo CreateStartInfo(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {
         Assert.True(File.Exists(AssemblyPath), $"The CLI is not next to the tests: {AssemblyPath} is missing.");
-        var info = new ProcessStartInfo(DotnetHost)
+        var info = new ProcessStartInfo(ResetSignals ? "/usr/bin/env" : DotnetHost)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -31,6 +34,12 @@ internal static class MedLedgerCli
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = Path.GetTempPath(),
         };
+        if (ResetSignals)
+        {
+            info.ArgumentList.Add("--default-signal=INT,QUIT");
+            info.ArgumentList.Add(DotnetHost);
+        }
+
         info.ArgumentList.Add(AssemblyPath);
         foreach (var argument in arguments)
         {
@@ -47,6 +56,36 @@ internal static class MedLedgerCli
         }
 
         return info;
+    }
+
+    /// <summary>True when GNU env can reset signal dispositions (coreutils 8.31+) and this process ignores SIGINT or SIGQUIT.</summary>
+    private static bool ResetSignals { get; } = InheritsIgnoredInterrupt() && SupportsDefaultSignal();
+
+    /// <summary>Whether SIGINT (2) or SIGQUIT (3) is in this process's ignored set (Linux: SigIgn in /proc/self/status).</summary>
+    public static bool InheritsIgnoredInterrupt()
+    {
+        const string path = "/proc/self/status";
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null
+            && ulong.TryParse(line.AsSpan("SigIgn:".Length).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var ignored)
+            && (ignored & 0b110) != 0;
+    }
+
+    private static bool SupportsDefaultSignal()
+    {
+        if (!File.Exists("/usr/bin/env"))
+        {
+            return false;
+        }
+
+        using var probe = Process.Start(new ProcessStartInfo("/usr/bin/env") { ArgumentList = { "--default-signal=INT,QUIT", "true" }, UseShellExecute = false, RedirectStandardError = true });
+        probe!.WaitForExit();
+        return probe.ExitCode == 0;
     }
 
     /// <summary>Runs a command to completion (killing it after <paramref name="timeout"/>) with stdin closed.</summary>

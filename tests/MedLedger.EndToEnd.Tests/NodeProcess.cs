@@ -113,6 +113,11 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     /// <summary>SIGINT, as Ctrl-C sends. Returns the exit code.</summary>
     public async Task<int> InterruptAsync()
     {
+        // A process that ignores SIGINT (inherited from a launcher without job control) would only time out below.
+        var status = $"/proc/{ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)}/status";
+        var ignored = File.Exists(status) ? File.ReadLines(status).FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) : null;
+        Assert.False(ignored is not null && (Convert.ToUInt64(ignored["SigIgn:".Length..].Trim(), 16) & 0b10) != 0, $"{Describe()} ignores SIGINT (inherited), so Ctrl-C cannot be tested: {ignored}");
+
         using (var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-INT", ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!)
         {
             await kill.WaitForExitAsync();
