@@ -83,7 +83,9 @@ internal sealed record BenchRecordsReport
         {
             output.WriteLine();
             output.WriteLine($"{title}  {w.WritesPerSecond.ToString("N0", c)} records/s  ({w.Records.ToString("N0", c)} records from {w.Writers} writers in {w.ElapsedSeconds.ToString("0.00", c)} s, of which {w.CommitWaitSeconds.ToString("0.00", c)} s waiting for the last anchors to commit; {w.WarmupRecords.ToString("N0", c)} warm-up records before)");
-            output.WriteLine($"  upload           p50 {F(w.UploadLatency.P50Milliseconds)} ms, p99 {F(w.UploadLatency.P99Milliseconds)} ms (request sent -> stored and admitted, not waiting for commit)");
+            output.WriteLine(w.UploadLatency.Count == 0
+                ? "  upload           not sampled in this phase (the to-commit latency below covers every record)"
+                : $"  upload           p50 {F(w.UploadLatency.P50Milliseconds)} ms, p99 {F(w.UploadLatency.P99Milliseconds)} ms (request sent -> stored and admitted, not waiting for commit)");
             output.WriteLine($"  to commit        p50 {F(w.CommitLatency.P50Milliseconds)} ms, p99 {F(w.CommitLatency.P99Milliseconds)} ms, max {F(w.CommitLatency.MaxMilliseconds)} ms (sample of {w.CommitLatency.Count}: sent -> committed); with client preparation p50 {F(w.CommitLatencyWithPrepare.P50Milliseconds)} ms, p99 {F(w.CommitLatencyWithPrepare.P99Milliseconds)} ms");
             output.WriteLine($"  client stages    {string.Join("; ", w.ClientStages.Select(s => $"{s.Stage} {F(s.MeanMicroseconds)} us"))} (wall time under load)");
             output.WriteLine($"  blocks           {w.Blocks.ToString("N0", c)}, {F(w.MeanAnchorsPerBlock)} anchors per block");

@@ -325,10 +325,14 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
             var content = await FetchAsync(caller, key, id, AccessPurpose.None, cancellationToken).ConfigureAwait(false);
             if (!content.IsSuccess)
             {
+                // FHIR R4 IssueType codes: a refusal, a record gone, an integrity failure at its holder (not worth
+                // retrying), anything else (the holder unreachable or busy) worth trying again later.
                 var code = content.Status switch
                 {
                     StatusCodes.Status403Forbidden => "forbidden",
                     StatusCodes.Status404NotFound => "not-found",
+                    StatusCodes.Status410Gone => "deleted",
+                    _ when content.Code == "IntegrityFailure" => "processing",
                     _ => "transient",
                 };
                 issues.Add(ExportIssue(row.RecordId, code, string.IsNullOrEmpty(content.Detail) ? "The record could not be read." : content.Detail));
@@ -346,7 +350,7 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
             }
             catch (Exception exception) when (exception is CryptoException or RecordIntegrityException or JsonException)
             {
-                issues.Add(ExportIssue(row.RecordId, "integrity", "The record failed its integrity check and was not exported."));
+                issues.Add(ExportIssue(row.RecordId, "processing", "The record failed its integrity check and was not exported."));
             }
         }
 
