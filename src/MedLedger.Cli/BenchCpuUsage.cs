@@ -13,7 +13,7 @@ internal sealed record BenchCpuSample(TimeSpan Node, TimeSpan Client, TimeSpan? 
     /// <summary>Clock ticks per second of /proc/stat (USER_HZ, 100 on every Linux architecture .NET runs on).</summary>
     private const double ProcStatTicksPerSecond = 100;
 
-    public static BenchCpuSample Take(BenchNodeProcess node)
+    public static BenchCpuSample Take(NodeChildProcess node)
     {
         ArgumentNullException.ThrowIfNull(node);
         return Take(node.CpuTime);

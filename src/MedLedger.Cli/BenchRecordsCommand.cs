@@ -51,7 +51,7 @@ internal static class BenchRecordsCommand
             {
                 return await BenchRecordsRunner.RunAsync(settings, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is BenchmarkFailedException or HttpRequestException or MedLedgerApiException or MedLedgerClientException or System.Text.Json.JsonException)
+            catch (Exception exception) when (exception is BenchmarkFailedException or HttpRequestException or MedLedgerApiException or MedLedgerClientException or System.Text.Json.JsonException or NodeExitedException)
             {
                 await Console.Error.WriteLineAsync($"medledger: bench records failed: {exception.Message}").ConfigureAwait(false);
                 return CliErrors.Failure;

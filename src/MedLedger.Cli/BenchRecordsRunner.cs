@@ -47,7 +47,7 @@ internal static class BenchRecordsRunner
                 int[] readTransactions;
                 double[] drainSeconds;
                 AccessLogReport accessLog;
-                var node = await BenchNodeProcess.StartAsync(directory.Root, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+                var node = await NodeChildProcess.StartAsync("the benchmark node", directory.Root, TimeSpan.FromSeconds(60), cancellationToken, ["--api-port", "0"], logToFolder: false).ConfigureAwait(false);
                 await using (node.ConfigureAwait(false))
                 {
                     using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }, disposeHandler: true) { BaseAddress = node.Address, Timeout = TimeSpan.FromSeconds(120) };
@@ -100,7 +100,7 @@ internal static class BenchRecordsRunner
                     catch (HttpRequestException exception)
                     {
                         await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None).ConfigureAwait(false);
-                        throw new BenchmarkFailedException(node.ExitDescription() ?? exception.Message, exception);
+                        throw new BenchmarkFailedException(node.Exited.IsCompleted ? node.ExitDescription() : exception.Message, exception);
                     }
                 }
 

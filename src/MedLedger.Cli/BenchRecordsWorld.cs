@@ -11,7 +11,7 @@ namespace MedLedger.Cli;
 internal sealed class BenchRecordsWorld : IDisposable
 {
     /// <summary>Creates the world once the consortium is enrolled; <paramref name="http"/> (anonymous, the node's address) is borrowed.</summary>
-    public BenchRecordsWorld(BenchNodeProcess node, HttpClient http, BenchRecordsConsortium consortium, IReadOnlyList<byte[]> documents)
+    public BenchRecordsWorld(NodeChildProcess node, HttpClient http, BenchRecordsConsortium consortium, IReadOnlyList<byte[]> documents)
     {
         Node = node;
         Api = new MedLedgerClient(http);
@@ -23,7 +23,7 @@ internal sealed class BenchRecordsWorld : IDisposable
         PatientClients = new MedLedgerUserClient?[consortium.Patients.Count];
     }
 
-    public BenchNodeProcess Node { get; }
+    public NodeChildProcess Node { get; }
 
     public MedLedgerClient Api { get; }
 

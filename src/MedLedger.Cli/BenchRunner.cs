@@ -49,7 +49,7 @@ internal static class BenchRunner
 
             log.WriteLine($"Starting a fresh node in {directory.Root}...");
             BenchReport report;
-            var node = await BenchNodeProcess.StartAsync(directory.Root, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            var node = await NodeChildProcess.StartAsync("the benchmark node", directory.Root, TimeSpan.FromSeconds(60), cancellationToken, ["--api-port", "0"], logToFolder: false).ConfigureAwait(false);
             await using (node.ConfigureAwait(false))
             {
                 using var http = CreateHttpClient(node.Address, settings.Clients);
@@ -70,7 +70,7 @@ internal static class BenchRunner
                 {
                     // A dead node shows up as a refused or reset request; say that the node died, and how.
                     await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None).ConfigureAwait(false);
-                    var reason = node.ExitDescription() ?? (exception.InnerException is { } inner ? $"{exception.Message} ({inner.Message})" : exception.Message);
+                    var reason = (node.Exited.IsCompleted ? node.ExitDescription() : null) ?? (exception.InnerException is { } inner ? $"{exception.Message} ({inner.Message})" : exception.Message);
                     throw new BenchmarkFailedException(reason, exception);
                 }
             }

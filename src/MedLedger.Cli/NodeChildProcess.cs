@@ -6,8 +6,9 @@ using System.Text.RegularExpressions;
 namespace MedLedger.Cli;
 
 /// <summary>
-/// One node of a local consortium run as a child process of this CLI: <c>medledger node start --data FOLDER</c>
-/// (the ports come from the folder's node.json). Its API address is read from the line the node prints once it
+/// One node of a local consortium (<c>up</c>) or of a benchmark run as a child process of this CLI:
+/// <c>medledger node start --data FOLDER</c> (the ports come from the folder's node.json unless the extra arguments
+/// say otherwise). Its API address is read from the line the node prints once it
 /// listens; every line it writes is appended to <c>FOLDER/node.log</c>, and warnings and errors are echoed to this
 /// console prefixed with the node's name. <see cref="Exited"/> completes when the process ends, so a supervisor can
 /// report a node that dies.

@@ -6,7 +6,6 @@ using MedLedger.Core;
 using MedLedger.Crypto;
 using MedLedger.Ledger;
 using MedLedger.Sharing.Demo;
-using Microsoft.Data.Sqlite;
 
 namespace MedLedger.Node.Tests;
 
@@ -106,14 +105,7 @@ public sealed class MedicalRefusalTests(MedicalNodeFixture fixture) : IClassFixt
     public async Task TamperedCiphertext_IsRefusedLoggedAndReportedByTheIntegrityAudit()
     {
         var (patientClient, patient, recordId) = await PatientWithRecordAsync("refusal.tamper", "NID-T-1");
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(Node.DataPath, "records.db")};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE blobs SET ciphertext = zeroblob(length(ciphertext)) WHERE record_id = $id";
-            command.Parameters.AddWithValue("$id", recordId.ToArray());
-            Assert.True(command.ExecuteNonQuery() > 0);
-        }
+        Node.TamperCiphertext(recordId);
 
         var error = await Assert.ThrowsAsync<MedLedgerApiException>(() => patientClient.ReadRecordAsync(recordId));
         Assert.Equal("IntegrityFailure", error.Code);

@@ -6,6 +6,8 @@ using MedLedger.Ledger;
 using MedLedger.Sharing.Records;
 using Microsoft.AspNetCore.Builder;
 
+using Microsoft.Data.Sqlite;
+
 namespace MedLedger.Node.Tests;
 
 /// <summary>
@@ -131,6 +133,17 @@ internal sealed class MedicalTestNode : IAsyncDisposable
         _owned.Add(key);
         Assert.Equal(enrolment.KeyId, Suite.Hash(key.PublicKey.Span).ToString());
         return (key, Suite.Hash(key.PublicKey.Span));
+    }
+
+    /// <summary>Overwrites every stored ciphertext tier of a record with zeros in records.db, as an attacker with disk access could.</summary>
+    public void TamperCiphertext(Hash recordId)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(DataPath, "records.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE blobs SET ciphertext = zeroblob(length(ciphertext)) WHERE record_id = $id";
+        command.Parameters.AddWithValue("$id", recordId.ToArray());
+        Assert.True(command.ExecuteNonQuery() > 0, $"record {recordId} has no stored ciphertext to tamper with");
     }
 
     /// <summary>Writes a record as <paramref name="doctor"/> with the patient's consent co-signature.</summary>

@@ -5,7 +5,6 @@ using MedLedger.Client;
 using MedLedger.Ledger;
 using MedLedger.Sharing.Demo;
 using MedLedger.Web;
-using Microsoft.Data.Sqlite;
 
 namespace MedLedger.Node.Tests;
 
@@ -27,14 +26,7 @@ public sealed partial class PatientExportTests(MedicalNodeFixture fixture) : ICl
         var records = SyntheticPatients.GeneratePatient(11, 41).Records;
         var intact = await Node.WriteRecordAsync(doctor, key, patient, records[0].Json.ToArray(), records[0].Category);
         var tampered = await Node.WriteRecordAsync(doctor, key, patient, records[1].Json.ToArray(), records[1].Category);
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(Node.DataPath, "records.db")};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE blobs SET ciphertext = zeroblob(length(ciphertext)) WHERE record_id = $id";
-            command.Parameters.AddWithValue("$id", tampered.ToArray());
-            Assert.True(command.ExecuteNonQuery() > 0);
-        }
+        Node.TamperCiphertext(tampered);
 
         using var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = Node.Address };
         var session = await SignInAsync(client, username, $"{username} passphrase");
