@@ -228,7 +228,7 @@ public sealed partial class SqliteRecordStore
         return pending;
     }
 
-    // The condition "expired at $height" (expiry height below it). Every stored expiry is at most long.MaxValue, so a
-    // height beyond that (bound to long.MaxValue) has every registration expired.
+    // The condition "expired at $height" (expiry height below it). Every stored expiry is at most long.MaxValue, so at a
+    // height beyond that every registration has expired (and $height, which cannot hold it, is not compared).
     private static string ExpiredBefore(ulong height) => height > long.MaxValue ? "1" : "expires_height < $height";
 }
