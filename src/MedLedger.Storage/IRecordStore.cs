@@ -53,6 +53,14 @@ public sealed record AccessQuery(
 public sealed record IndexBatch(ulong Height, IReadOnlyList<IndexedRecord> Records, IReadOnlyList<Hash> ErasedRecords, IReadOnlyList<(Hash TransactionId, string Organisation, AccessLogEntry Entry)> Accesses);
 
 /// <summary>
+/// The pending upload of a record write request (ledger <c>RecordWriteRequest</c>) whose sealed tiers this node holds
+/// before the patient answers, and the height after which the request lapses unanswered
+/// (<c>RecordWriteRequestPayload.ExpiresAtHeight</c>). Once the chain is past that height, the chain indexer destroys the
+/// ciphertext unless the request was approved (docs/offchain-store.md, "Pending writes").
+/// </summary>
+public sealed record PendingWrite(Hash RecordId, ulong ExpiresAtHeight);
+
+/// <summary>
 /// A node's off-chain store (ARCHITECTURE §6, §8): the ciphertext and key envelopes of the records its organisation
 /// holds, the custodial key vaults and master patient index of its users, and an index of the chain (records by
 /// patient and author, the access log) rebuilt from committed blocks. Thread-safe; SQLite by default.
@@ -82,6 +90,37 @@ public interface IRecordStore : IDisposable
     /// <summary>Destroys a record's ciphertext and key envelopes (crypto-shredding; SQLite secure_delete). Returns
     /// whether anything was held.</summary>
     bool Shred(Hash recordId);
+
+    /// <summary>
+    /// Stores records as <see cref="PutRecords(IReadOnlyList{StoredRecord})"/> does and registers each pending write of
+    /// <paramref name="pendingWrites"/> (as <see cref="RegisterPendingWrites"/>) in the same transaction as the record it
+    /// names: a record that is refused registers nothing. Every pending write must name a record of the batch, at most
+    /// one per record id (<see cref="ArgumentException"/>).
+    /// </summary>
+    IReadOnlyList<Exception?> PutRecords(IReadOnlyList<StoredRecord> records, IReadOnlyCollection<PendingWrite> pendingWrites);
+
+    /// <summary>
+    /// Registers pending writes, atomically. A record id already registered keeps the later of its two expiry heights,
+    /// so a registration never brings a shred forward. An expiry height above <see cref="long.MaxValue"/> is refused
+    /// with <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
+    void RegisterPendingWrites(IReadOnlyCollection<PendingWrite> pendingWrites);
+
+    /// <summary>
+    /// The registered pending writes expired at <paramref name="height"/> — expiry height below it — in order of expiry
+    /// height, then record id; at most <paramref name="limit"/>.
+    /// </summary>
+    IReadOnlyList<PendingWrite> ExpiredPendingWrites(ulong height, int limit);
+
+    /// <summary>
+    /// Settles pending writes expired at <paramref name="height"/>, in one transaction: for each id of
+    /// <paramref name="shred"/>, destroys the record's ciphertext and key envelopes as <see cref="Shred"/> does and drops
+    /// its registration; for each id of <paramref name="release"/>, only drops the registration. An id that is not
+    /// registered with an expiry height below <paramref name="height"/> (settled already, or registered again with a later
+    /// expiry meanwhile) is left alone. Returns the ids of <paramref name="shred"/> whose ciphertext was held and is now
+    /// destroyed. An id in both lists is refused with <see cref="ArgumentException"/>.
+    /// </summary>
+    IReadOnlyList<Hash> SettlePendingWrites(ulong height, IReadOnlyCollection<Hash> shred, IReadOnlyCollection<Hash> release);
 
     /// <summary>Adds a custodial account; refuses a taken username with <see cref="InvalidOperationException"/>.</summary>
     void PutCustodialAccount(CustodialAccount account);

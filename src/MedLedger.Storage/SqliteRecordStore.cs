@@ -112,6 +112,10 @@ public sealed partial class SqliteRecordStore : IRecordStore
         CREATE INDEX IF NOT EXISTS access_by_record ON access_entries (record_id, sequence);
         CREATE INDEX IF NOT EXISTS access_by_time ON access_entries (time);
         CREATE INDEX IF NOT EXISTS access_by_outcome ON access_entries (outcome, sequence);
+        CREATE TABLE IF NOT EXISTS pending_writes (
+            record_id BLOB PRIMARY KEY,
+            expires_height INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS pending_writes_by_expiry ON pending_writes (expires_height);
         INSERT OR IGNORE INTO meta (id, schema_version, indexed_height) VALUES (1, 1, 0);
         """;
 

@@ -8,8 +8,97 @@ namespace MedLedger.Node.Medical;
 // Record write requests (issue 5) in the chain index: an approval is indexed exactly as a RecordAnchor (the record in the
 // patient's timeline and the author's practice history, the write in the access log); a decline is logged as the
 // author's write refused for want of consent, and the ciphertext the holding node kept for it is crypto-shredded.
+//
+// A request that lapses unanswered has no transaction of its own, so the indexer tracks the pending writes whose
+// ciphertext this node holds (IRecordStore pending writes: registered by the upload, and again here when the request
+// commits) and, at each block, settles those whose expiry height the ledger has passed: the ciphertext is shredded
+// unless a record now stands on it. The decision reads only the ledger's final word on the request — once the chain is
+// past a request's expiry height nobody can answer it, nor commit a request with that expiry — so catching up from old
+// blocks settles every pending write exactly as the live node did.
 public sealed partial class ChainIndexer
 {
+    // At most this many pending writes are settled per block (one indexed range query, one store transaction and one
+    // checkpoint); any more wait for the next block or the next catch-up.
+    private const int MaxPendingWritesSettledPerBlock = 64;
+
+    /// <summary>
+    /// Before block <paramref name="block"/> is indexed: registers the write requests it commits for organisations held
+    /// here (so that ciphertext stored before the store tracked pending writes, or whose upload registration was lost,
+    /// is tracked too), then settles the pending writes that have lapsed by its height.
+    /// </summary>
+    private void TrackWriteRequests(Block block)
+    {
+        var committed = new List<PendingWrite>();
+        foreach (var transaction in block.Transactions)
+        {
+            if (transaction.Type == TransactionType.RecordWriteRequest)
+            {
+                var request = RecordWriteRequestPayload.Decode(transaction.Payload.Span);
+                if (_organisations.Holds(request.Record.Organisation))
+                {
+                    committed.Add(new PendingWrite(request.Record.RecordId, request.ExpiresAtHeight));
+                }
+            }
+        }
+
+        if (committed.Count > 0)
+        {
+            _records.RegisterPendingWrites(committed);
+        }
+
+        SettleExpiredWrites(block.Header.Height);
+    }
+
+    /// <summary>
+    /// Settles up to <see cref="MaxPendingWritesSettledPerBlock"/> pending writes expired at <paramref name="height"/>:
+    /// the ciphertext of a request that expired unanswered, was declined, or never committed is shredded; a request
+    /// that became a record keeps it. Only the heights the ledger has committed count: a block is saved to the chain
+    /// store before the ledger applies it, and the indexer may read it in between.
+    /// </summary>
+    private void SettleExpiredWrites(ulong height)
+    {
+        var ledgerHeight = _ledger.Height;
+        var settledAt = Math.Min(height, ledgerHeight);
+        var expired = _records.ExpiredPendingWrites(settledAt, MaxPendingWritesSettledPerBlock);
+        if (expired.Count == 0)
+        {
+            return;
+        }
+
+        var shred = new List<Hash>();
+        var release = new List<Hash>();
+        var stillOpen = new List<PendingWrite>();
+        foreach (var pending in expired)
+        {
+            if (_ledger.GetRecord(pending.RecordId) is not null)
+            {
+                // Approved (or anchored directly from the same upload): the ciphertext is the record's now.
+                release.Add(pending.RecordId);
+            }
+            else if (_ledger.GetWriteRequest(pending.RecordId) is { } request && request.IsOpenAt(ledgerHeight + 1))
+            {
+                // The committed request expires later than the registration said (another upload's): wait for it.
+                stillOpen.Add(new PendingWrite(pending.RecordId, request.Request.ExpiresAtHeight));
+            }
+            else
+            {
+                // Open but expired, declined (shredded already; this is a no-op), or unknown to the ledger: a request that
+                // has not committed by its expiry height never will, so its ciphertext can never be used.
+                shred.Add(pending.RecordId);
+            }
+        }
+
+        if (stillOpen.Count > 0)
+        {
+            _records.RegisterPendingWrites(stillOpen);
+        }
+
+        foreach (var recordId in _records.SettlePendingWrites(settledAt, shred, release))
+        {
+            LogExpiredShredded(recordId);
+        }
+    }
+
     private void IndexWriteAnswer(Transaction transaction, Hash transactionId, long blockTime, List<IndexedRecord> records, List<(Hash, string, AccessLogEntry)> accesses)
     {
         var answer = RecordWriteRespondPayload.Decode(transaction.Payload.Span);
@@ -40,4 +129,7 @@ public sealed partial class ChainIndexer
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Declined write request {RecordId}: its ciphertext and keys are destroyed here")]
     private partial void LogDeclinedShredded(Hash recordId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Write request {RecordId} lapsed unanswered: its ciphertext and keys are destroyed here")]
+    private partial void LogExpiredShredded(Hash recordId);
 }

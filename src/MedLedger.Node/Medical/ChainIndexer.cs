@@ -36,11 +36,14 @@ public sealed partial class ChainIndexer : BackgroundService
     /// <summary>Indexes every stored block not yet indexed; returns the indexed height.</summary>
     public ulong CatchUp()
     {
+        // Pending writes the last pass left: past the per-block limit, or not yet applied by the ledger then.
+        SettleExpiredWrites(_records.IndexedHeight);
         while (_records.IndexedHeight < _chain.Height)
         {
             var height = _records.IndexedHeight + 1;
             var block = _chain.LoadBlock(height) ?? throw new InvalidOperationException($"block {height} is missing from the chain store");
             var batch = BuildBatch(block);
+            TrackWriteRequests(block);
             _records.Index(batch);
             foreach (var erased in batch.ErasedRecords)
             {

@@ -3,6 +3,7 @@ using MedLedger.Core;
 using MedLedger.Crypto;
 using MedLedger.Ledger;
 using MedLedger.Sharing.Records;
+using MedLedger.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace MedLedger.Node.Medical;
@@ -174,6 +175,35 @@ public sealed partial class RecordService
             status,
             request.Status == WriteRequestStatus.Open ? null : request.AnsweredHeight,
             Convert.ToBase64String(record.Encode()));
+    }
+
+    /// <summary>
+    /// Stores a checked upload's sealed tiers (<see cref="UploadAsync"/>): a pending upload with its write request's
+    /// expiry height registered in the same store transaction, so that the chain indexer shreds the ciphertext should
+    /// the request lapse unanswered or never commit. Throws what <see cref="IRecordStore.PutRecord"/> throws.
+    /// </summary>
+    private void StoreUpload(CheckedUpload upload)
+    {
+        if (StoreUploads([upload])[0] is { } error)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+    }
+
+    /// <summary>
+    /// Stores checked uploads together (<see cref="UploadBatchAsync"/>), the pending ones registered as
+    /// <see cref="StoreUpload"/> does: one slot per upload, as <see cref="IRecordStore.PutRecords(IReadOnlyList{StoredRecord})"/>.
+    /// </summary>
+    private IReadOnlyList<Exception?> StoreUploads(IReadOnlyList<CheckedUpload> uploads)
+    {
+        // Two uploads of one record id (the second is refused or a no-op) register its later expiry.
+        var pending = uploads
+            .Where(u => u.Transaction!.Type == TransactionType.RecordWriteRequest)
+            .Select(u => RecordWriteRequestPayload.Decode(u.Transaction!.Payload.Span))
+            .GroupBy(r => r.Record.RecordId)
+            .Select(g => new PendingWrite(g.Key, g.Max(r => r.ExpiresAtHeight)))
+            .ToList();
+        return _store.PutRecords(uploads.Select(u => u.Record!).ToList(), pending);
     }
 
     // The anchor an upload carries: a RecordAnchor's payload, or the record a RecordWriteRequest asks to anchor (the
