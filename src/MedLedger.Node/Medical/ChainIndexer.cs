@@ -38,7 +38,9 @@ public sealed partial class ChainIndexer : BackgroundService
     {
         // Pending writes the last pass left: past the per-block limit, or not yet applied by the ledger then.
         SettleExpiredWrites(_records.IndexedHeight);
-        while (_records.IndexedHeight < _chain.Height)
+        // Only blocks the ledger has applied: the consensus loop saves a block before it applies it, and indexing reads
+        // the ledger (write requests' answers, records' holders), so a block seen in between waits for the next signal.
+        while (_records.IndexedHeight < Math.Min(_chain.Height, _ledger.Height))
         {
             var height = _records.IndexedHeight + 1;
             var block = _chain.LoadBlock(height) ?? throw new InvalidOperationException($"block {height} is missing from the chain store");

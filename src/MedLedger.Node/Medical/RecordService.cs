@@ -86,7 +86,7 @@ public sealed partial class RecordService
         }
 
         // Ciphertext first, anchor second: once the anchor commits, the content it points to must be here.
-        _store.PutRecord(upload.Record!);
+        StoreUpload(upload);
         var submitted = (await _ledgerService.SubmitAsync([upload.Transaction!.Encoded.ToArray()], waitForCommit ? Api.LedgerEndpoints.MaxCommitWait : null, cancellationToken).ConfigureAwait(false))[0];
         return await FinishAsync(caller, upload, submitted, cancellationToken).ConfigureAwait(false);
     }
@@ -121,7 +121,7 @@ public sealed partial class RecordService
         }
 
         var stored = new List<(int Index, CheckedUpload Upload)>(accepted.Count);
-        var storeErrors = _store.PutRecords(accepted.Select(a => a.Upload.Record!).ToList());
+        var storeErrors = StoreUploads(accepted.Select(a => a.Upload).ToList());
         for (var k = 0; k < accepted.Count; k++)
         {
             var (index, upload) = accepted[k];
