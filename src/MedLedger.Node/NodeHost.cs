@@ -211,6 +211,8 @@ public static partial class NodeHost
         builder.Services.AddSingleton<RecordService>();
         builder.Services.AddSingleton<RemoteRecords>();
         builder.Services.AddSingleton<CustodyService>();
+        builder.Services.AddSingleton<PassphraseThrottle>();
+        builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<QueryService>();
         builder.Services.AddSingleton<DeidentifiedService>();
         builder.Services.AddSingleton<Gate>();

@@ -269,7 +269,9 @@ internal sealed class AuthorizationMatrixWorld : IDisposable
         // them; every one the matrix sends is refused, so the node's nonce never moves because of them.
         await AddAsync(MatrixActor.NodeKey, "Node", nodeKey, MedicalTestNode.StMary, nonceOffset: 1_000_000);
         await AddAsync(MatrixActor.UnregisteredKey, "Unreg", stranger, organisation: null);
-        _callers[MatrixActor.Unsigned] = new MatrixCaller { Actor = MatrixActor.Unsigned, Label = "Unsig", Http = Node.Anonymous };
+        var unsigned = new HttpClient(FromOwnLoopbackAddress(MatrixActor.Unsigned), disposeHandler: true) { BaseAddress = Node.Address, Timeout = TimeSpan.FromSeconds(60) };
+        _owned.Add(unsigned);
+        _callers[MatrixActor.Unsigned] = new MatrixCaller { Actor = MatrixActor.Unsigned, Label = "Unsig", Http = unsigned };
 
         // 6. Wait until the index holds everything above (R2 was anchored after R and the grant was made after R2),
         // so that the access-log rows are scoped over entries of several actors and organisations.
@@ -278,7 +280,7 @@ internal sealed class AuthorizationMatrixWorld : IDisposable
 
     private async Task AddAsync(MatrixActor actor, string label, ISigningKey key, string? organisation, ulong nonceOffset = 0)
     {
-        var http = new HttpClient(new RequestSigningHandler(Suite, key, new RequestSigningOptions { ChainId = ChainId }, new SocketsHttpHandler()), disposeHandler: true)
+        var http = new HttpClient(new RequestSigningHandler(Suite, key, new RequestSigningOptions { ChainId = ChainId }, FromOwnLoopbackAddress(actor)), disposeHandler: true)
         {
             BaseAddress = Node.Address,
             Timeout = TimeSpan.FromSeconds(60),
@@ -286,6 +288,28 @@ internal sealed class AuthorizationMatrixWorld : IDisposable
         _owned.Add(http);
         _callers[actor] = new MatrixCaller { Actor = actor, Label = label, Key = key, Http = http, Factory = await FactoryAsync(key, nonceOffset), Organisation = organisation };
     }
+
+    // Each caller connects from its own loopback address (127.0.0.10 + its number), as separate people do from separate
+    // machines: the passphrase throttle counts failures per username and address, so the matrix's deliberately wrong
+    // passphrases for P's vault are one attempt per caller rather than a guessing run from one address.
+    private static SocketsHttpHandler FromOwnLoopbackAddress(MatrixActor actor) => new()
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new System.Net.IPEndPoint(new System.Net.IPAddress([127, 0, 0, checked((byte)(10 + (int)actor))]), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     private async Task<(ISigningKey Key, Hash UserId)> EnrolAsync(MedLedgerUserClient doctor, string organisation, string username, string passphrase, string nationalId)
     {

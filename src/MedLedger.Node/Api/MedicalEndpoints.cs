@@ -61,7 +61,7 @@ public static partial class MedicalEndpoints
         api.MapPost("/custody/export", async (HttpContext context, CustodyService custody) =>
             {
                 var request = await JsonSerializer.DeserializeAsync<VaultExportRequest>(context.Request.Body, JsonOptions, context.RequestAborted).ConfigureAwait(false);
-                return request is null ? Malformed("The body is not a vault export request.") : ToResult(await custody.ExportAsync(request, context.RequestAborted).ConfigureAwait(false));
+                return request is null ? Malformed("The body is not a vault export request.") : ToResult(await custody.ExportAsync(request, PassphraseThrottle.SourceOf(context.Connection.RemoteIpAddress), context.RequestAborted).ConfigureAwait(false));
             })
             .WithName("ExportVault").Accepts<VaultExportRequest>("application/json").Produces<VaultExportResponse>().ProducesProblem(401).ProducesProblem(429)
             .WithSummary("A custodial user takes their sealed key vault (passphrase required).");
@@ -69,7 +69,7 @@ public static partial class MedicalEndpoints
         api.MapPost("/custody/pseudonyms", async (HttpContext context, CustodyService custody) =>
             {
                 var request = await JsonSerializer.DeserializeAsync<PseudonymRequest>(context.Request.Body, JsonOptions, context.RequestAborted).ConfigureAwait(false);
-                return request is null ? Malformed("The body is not a pseudonym request.") : ToResult(await custody.AddPseudonymAsync(request, context.RequestAborted).ConfigureAwait(false), created: true);
+                return request is null ? Malformed("The body is not a pseudonym request.") : ToResult(await custody.AddPseudonymAsync(request, PassphraseThrottle.SourceOf(context.Connection.RemoteIpAddress), context.RequestAborted).ConfigureAwait(false), created: true);
             })
             .WithName("AddPseudonym").Accepts<PseudonymRequest>("application/json").Produces<PseudonymResponse>(201).ProducesProblem(401).ProducesProblem(403)
             .WithSummary("A custodial patient adds a pseudonym for a new institution relationship (passphrase required).");

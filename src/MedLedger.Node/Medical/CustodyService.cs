@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -21,19 +20,26 @@ namespace MedLedger.Node.Medical;
 /// </summary>
 public sealed class CustodyService
 {
-    private const int MaxFailedUnlocks = 5;
-    private static readonly TimeSpan LockoutPeriod = TimeSpan.FromMinutes(5);
-
     private readonly LedgerStateMachine _ledger;
     private readonly IRecordStore _store;
     private readonly HostedOrganisations _organisations;
     private readonly EmpiKeys _empi;
     private readonly RecordService _records;
     private readonly TimeProvider _clock;
-    private readonly ConcurrentDictionary<string, (int Failures, DateTimeOffset LockedUntil)> _failures = new(StringComparer.OrdinalIgnoreCase);
+    private readonly PassphraseThrottle _throttle;
+    private readonly Lazy<byte[]> _decoyVault;
 
-    public CustodyService(LedgerStateMachine ledger, IRecordStore store, HostedOrganisations organisations, EmpiKeys empi, RecordService records, TimeProvider clock)
+    public CustodyService(LedgerStateMachine ledger, IRecordStore store, HostedOrganisations organisations, EmpiKeys empi, RecordService records, TimeProvider clock, PassphraseThrottle throttle)
     {
+        _throttle = throttle;
+
+        // Opened with the offered passphrase when the username is unknown, so that an unknown username costs the same
+        // key derivation as a wrong passphrase and the answer's timing does not tell which usernames exist.
+        _decoyVault = new Lazy<byte[]>(() =>
+        {
+            using var key = ledger.Suite.GenerateSigningKey();
+            return KeyVault.Seal(ledger.Suite, [key], Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        });
         _ledger = ledger;
         _store = store;
         _organisations = organisations;
@@ -139,36 +145,63 @@ public sealed class CustodyService
         CryptographicOperations.ZeroMemory(demographics);
     }
 
-    /// <summary>Opens a custodial user's keys with their passphrase (sign-in); failures count towards a lockout.</summary>
-    public async Task<ServiceResult<UnlockedKeys>> UnlockAsync(string username, string passphrase, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a custodial user's keys with their passphrase (sign-in and the other passphrase checks). Failures count
+    /// towards <see cref="PassphraseThrottle"/>'s limits under <paramref name="source"/> (see
+    /// <see cref="PassphraseThrottle.SourceOf"/>); a throttled attempt is refused with 429 before any key derivation.
+    /// </summary>
+    public async Task<ServiceResult<UnlockedKeys>> UnlockAsync(string username, string passphrase, string source, CancellationToken cancellationToken)
     {
-        var now = _clock.GetUtcNow();
-        if (_failures.TryGetValue(username ?? string.Empty, out var failures) && failures.LockedUntil > now)
+        username ??= string.Empty;
+        if (_throttle.Refusal(username, source) is { } refusal)
         {
-            return ServiceResult.Fail<UnlockedKeys>(StatusCodes.Status429TooManyRequests, "LockedOut", "Too many failed attempts; try again in a few minutes.");
+            return ServiceResult.Fail<UnlockedKeys>(StatusCodes.Status429TooManyRequests, "LockedOut", refusal);
         }
 
-        var account = username is null ? null : _store.GetCustodialAccount(username);
-        if (account is null || string.IsNullOrEmpty(passphrase))
+        var account = username.Length == 0 ? null : _store.GetCustodialAccount(username);
+        if (string.IsNullOrEmpty(passphrase))
         {
+            // Not a guess: refused without counting.
+            return ServiceResult.Fail<UnlockedKeys>(StatusCodes.Status401Unauthorized, "InvalidCredentials", "Unknown username or wrong passphrase.");
+        }
+
+        if (account is null)
+        {
+            await Task.Run(() => OpenDecoy(passphrase), cancellationToken).ConfigureAwait(false);
+            _throttle.Failed(username, source);
             return ServiceResult.Fail<UnlockedKeys>(StatusCodes.Status401Unauthorized, "InvalidCredentials", "Unknown username or wrong passphrase.");
         }
 
         try
         {
             var keys = await Task.Run(() => KeyVault.Open(_ledger.Suite, account.Vault, passphrase), cancellationToken).ConfigureAwait(false);
-            _failures.TryRemove(account.Username, out _);
+            _throttle.Succeeded(account.Username, source);
             return ServiceResult.Ok(new UnlockedKeys(account, keys));
         }
         catch (CryptoException)
         {
-            _failures.AddOrUpdate(account.Username, _ => (1, DateTimeOffset.MinValue), (_, f) => f.Failures + 1 >= MaxFailedUnlocks ? (0, now + LockoutPeriod) : (f.Failures + 1, DateTimeOffset.MinValue));
+            _throttle.Failed(account.Username, source);
             return ServiceResult.Fail<UnlockedKeys>(StatusCodes.Status401Unauthorized, "InvalidCredentials", "Unknown username or wrong passphrase.");
         }
     }
 
+    private void OpenDecoy(string passphrase)
+    {
+        try
+        {
+            foreach (var key in KeyVault.Open(_ledger.Suite, _decoyVault.Value, passphrase))
+            {
+                key.Dispose();
+            }
+        }
+        catch (CryptoException)
+        {
+            // The expected outcome: nobody knows the decoy's passphrase.
+        }
+    }
+
     /// <summary>Adds a pseudonym for a new institution relationship to a custodial patient's vault and EMPI entry.</summary>
-    public async Task<ServiceResult<PseudonymResponse>> AddPseudonymAsync(PseudonymRequest request, CancellationToken cancellationToken)
+    public async Task<ServiceResult<PseudonymResponse>> AddPseudonymAsync(PseudonymRequest request, string source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var organisation = _ledger.GetOrganisation(request.Organisation ?? string.Empty);
@@ -177,7 +210,7 @@ public sealed class CustodyService
             return ServiceResult.Fail<PseudonymResponse>(StatusCodes.Status400BadRequest, "Malformed", "The organisation is not an active hospital, clinic or care home.");
         }
 
-        var unlocked = await UnlockAsync(request.Username, request.Passphrase, cancellationToken).ConfigureAwait(false);
+        var unlocked = await UnlockAsync(request.Username, request.Passphrase, source, cancellationToken).ConfigureAwait(false);
         if (!unlocked.IsSuccess)
         {
             return ServiceResult.Fail<PseudonymResponse>(unlocked.Status, unlocked.Code, unlocked.Detail);
@@ -215,10 +248,10 @@ public sealed class CustodyService
     }
 
     /// <summary>Releases the sealed vault to its owner, who proves the passphrase (SPEC F4: exportable keys).</summary>
-    public async Task<ServiceResult<VaultExportResponse>> ExportAsync(VaultExportRequest request, CancellationToken cancellationToken)
+    public async Task<ServiceResult<VaultExportResponse>> ExportAsync(VaultExportRequest request, string source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var unlocked = await UnlockAsync(request.Username, request.Passphrase, cancellationToken).ConfigureAwait(false);
+        var unlocked = await UnlockAsync(request.Username, request.Passphrase, source, cancellationToken).ConfigureAwait(false);
         if (!unlocked.IsSuccess)
         {
             return ServiceResult.Fail<VaultExportResponse>(unlocked.Status, unlocked.Code, unlocked.Detail);

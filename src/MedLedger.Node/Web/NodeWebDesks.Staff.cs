@@ -93,7 +93,7 @@ public sealed partial class NodeWebDesks
 
         // The patient consents on the doctor's screen (SPEC F15): their passphrase opens their custodial key for this
         // one signature; the key is disposed at once and never enters the doctor's session.
-        var unlocked = await _custody.UnlockAsync(request.PatientUsername, request.PatientPassphrase, cancellationToken).ConfigureAwait(false);
+        var unlocked = await _custody.UnlockAsync(request.PatientUsername, request.PatientPassphrase, Source, cancellationToken).ConfigureAwait(false);
         if (!unlocked.IsSuccess)
         {
             await _records.LogAsync(caller!, patient, Hash.Zero, AccessAction.Write, AccessPurpose.Treatment, AccessDenialReason.ConsentMissing, Hash.Zero, cancellationToken).ConfigureAwait(false);

@@ -29,14 +29,16 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
     private readonly RecordService _records;
     private readonly QueryService _queries;
     private readonly CustodyService _custody;
+    private readonly IHttpContextAccessor _http;
     private readonly IRecordStore _store;
     private readonly WebCallers _callers;
     private readonly NodeIdentity _identity;
     private readonly TimeProvider _clock;
     private readonly RemoteRecords _remote;
 
-    public NodeWebDesks(LedgerStateMachine ledger, LedgerService ledgerService, RecordService records, QueryService queries, CustodyService custody, IRecordStore store, WebCallers callers, NodeIdentity identity, TimeProvider clock, RemoteRecords remote)
+    public NodeWebDesks(LedgerStateMachine ledger, LedgerService ledgerService, RecordService records, QueryService queries, CustodyService custody, IRecordStore store, WebCallers callers, NodeIdentity identity, TimeProvider clock, RemoteRecords remote, IHttpContextAccessor http)
     {
+        _http = http;
         _remote = remote;
         _ledger = ledger;
         _ledgerService = ledgerService;
@@ -51,9 +53,12 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
 
     private ICryptoSuite Suite => _ledger.Suite;
 
+    // Where the browser's request came from, for the passphrase throttle (a web request always has a context).
+    private string Source => PassphraseThrottle.SourceOf(_http.HttpContext?.Connection.RemoteIpAddress);
+
     public async Task<SignInOutcome> SignInAsync(string username, string passphrase, CancellationToken cancellationToken)
     {
-        var unlocked = await _custody.UnlockAsync(username, passphrase, cancellationToken).ConfigureAwait(false);
+        var unlocked = await _custody.UnlockAsync(username, passphrase, Source, cancellationToken).ConfigureAwait(false);
         if (!unlocked.IsSuccess)
         {
             return new SignInOutcome(null, null, unlocked.Detail);
