@@ -185,7 +185,8 @@ public sealed partial class LedgerStateMachine
         return payload.Role == AccountRole.Node ? TrackNode(state, keyId, payload.Organisation, null) : TransactionResult.Accepted;
     }
 
-    private static bool RoleFitsOrganisation(AccountRole role, OrganisationKind kind) => role switch
+    /// <summary>Whether an organisation of <paramref name="kind"/> may have users of <paramref name="role"/> (doctors and patients at care providers, auditors at regulators, researchers at research institutes, insurer agents at insurers).</summary>
+    public static bool RoleFitsOrganisation(AccountRole role, OrganisationKind kind) => role switch
     {
         AccountRole.Doctor => kind is OrganisationKind.Hospital or OrganisationKind.Clinic or OrganisationKind.ElderlyCare,
         AccountRole.Patient => kind is OrganisationKind.Hospital or OrganisationKind.Clinic or OrganisationKind.ElderlyCare,

@@ -101,6 +101,12 @@ public sealed class CustodyService
             return ServiceResult.Fail<StaffEnrolmentResponse>(StatusCodes.Status400BadRequest, "Malformed", "The role is doctor, orgAdmin, auditor, researcher or insurerAgent.");
         }
 
+        // The ledger would refuse the registration later; refusing here leaves no custodial account nobody can use.
+        if (_ledger.GetOrganisation(caller.Account.Organisation) is { } organisation && !LedgerStateMachine.RoleFitsOrganisation(role, organisation.Kind))
+        {
+            return ServiceResult.Fail<StaffEnrolmentResponse>(StatusCodes.Status400BadRequest, "Malformed", $"A {Json.Name(organisation.Kind)} has no {Json.Name(role)} users.");
+        }
+
         if ((UsernameProblem(request.Username) ?? PassphraseProblem(request.Passphrase)) is { } problem)
         {
             return ServiceResult.Fail<StaffEnrolmentResponse>(StatusCodes.Status400BadRequest, "Malformed", problem);
