@@ -15,7 +15,36 @@ internal static class CustodyCommands
     {
         CreateExport(environment),
         CreateOpen(),
+        CreatePassphrase(environment),
     };
+
+    private static Command CreatePassphrase(CliEnvironment environment)
+    {
+        var node = new Option<string>("--node") { Description = "Base URL of your home node's API.", Required = true };
+        var username = new Option<string>("--username") { Description = "Your login name at the node.", Required = true };
+        var passphraseFile = new Option<FileInfo?>("--passphrase-file") { Description = "File holding your current passphrase (else MEDLEDGER_PASSPHRASE or a prompt)." };
+        var newPassphraseFile = new Option<FileInfo>("--new-passphrase-file") { Description = "File holding the new passphrase (8..1024 characters).", Required = true };
+        var command = new Command("passphrase", "Seal your key vault at the node under a new passphrase (the keys stay the same).") { node, username, passphraseFile, newPassphraseFile };
+        command.SetAction((parse, cancellationToken) => MedicalCli.RunAsync(parse, async stdout =>
+        {
+            var address = MedicalCli.ParseNode(parse.GetValue(node));
+            var login = parse.GetValue(username)!.Trim();
+            if (login.Length == 0)
+            {
+                throw new CliUsageException("--username is empty.");
+            }
+
+            var newFile = parse.GetValue(newPassphraseFile)!;
+            MedicalCli.RequireFile(newFile, "--new-passphrase-file");
+            var newPassphrase = MedicalCli.RequirePassphrase(newFile, "the new passphrase");
+            var passphrase = MedicalCli.RequirePassphrase(parse.GetValue(passphraseFile), $"change the passphrase of '{login}'");
+            using var http = new HttpClient(environment.CreateHandler()) { BaseAddress = new Uri(address.AbsoluteUri.TrimEnd('/') + "/") };
+            var changed = await new MedLedgerClient(http).ChangePassphraseAsync(new PassphraseChangeRequest(login, passphrase, newPassphrase), cancellationToken).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"The vault of '{changed.Username}' ({changed.Keys} key(s)) is now sealed under the new passphrase.").ConfigureAwait(false);
+            return 0;
+        }));
+        return command;
+    }
 
     private static Command CreateExport(CliEnvironment environment)
     {

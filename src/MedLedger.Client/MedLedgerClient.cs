@@ -46,6 +46,16 @@ public sealed class MedLedgerClient
     }
 
     /// <summary>
+    /// Seals a custodial user's vault at their home node under a new passphrase (<c>POST /api/v1/custody/passphrase</c>).
+    /// Not a signed request: the current passphrase authenticates it. The keys, and so everything on chain, stay the same.
+    /// </summary>
+    public Task<PassphraseChangeResponse> ChangePassphraseAsync(PassphraseChangeRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _api.PostAsync<PassphraseChangeRequest, PassphraseChangeResponse>("api/v1/custody/passphrase", request, cancellationToken);
+    }
+
+    /// <summary>
     /// Exports a custodial user's sealed key vault (<c>POST /api/v1/custody/export</c>, SPEC F4). Not a signed request:
     /// the passphrase authenticates it, and the vault stays sealed under that passphrase. Returns the vault's bytes
     /// (open them with <c>KeyVault.Open</c>).

@@ -140,6 +140,17 @@ public sealed record PatientEnrolmentResponse(string Username, string PublicKey,
 /// <param name="Passphrase">Passphrase (checked before the vault is released).</param>
 public sealed record VaultExportRequest(string Username, string Passphrase);
 
+/// <summary><c>POST /api/v1/custody/passphrase</c>: a custodial user replaces the passphrase their vault is sealed under.</summary>
+/// <param name="Username">Login name.</param>
+/// <param name="Passphrase">The current passphrase (checked and throttled like a sign-in).</param>
+/// <param name="NewPassphrase">The new passphrase, 8..1024 characters, different from the current one.</param>
+public sealed record PassphraseChangeRequest(string Username, string Passphrase, string NewPassphrase);
+
+/// <summary>The vault was sealed again under the new passphrase.</summary>
+/// <param name="Username">Login name.</param>
+/// <param name="Keys">How many keys the vault holds (unchanged by the new passphrase).</param>
+public sealed record PassphraseChangeResponse(string Username, int Keys);
+
 /// <summary>The sealed vault (medledger-vault/1 JSON), base64; open it with the passphrase.</summary>
 /// <param name="Vault">Vault bytes, base64.</param>
 public sealed record VaultExportResponse(string Vault);

@@ -61,6 +61,14 @@ public sealed class DemoConsortiumTests : IDisposable
             Assert.True(report.RootElement.GetProperty("checked").GetInt32() > 0);
             Assert.Equal(0, report.RootElement.GetProperty("failures").GetArrayLength());
 
+            // A patient replaces the passphrase the enrolling doctor typed: the old one stops opening the vault.
+            var chosen = Path.Combine(_root, "patient02.new.pass");
+            await File.WriteAllTextAsync(chosen, "a passphrase only patient02 knows");
+            var change = (await MedLedgerCli.RunAsync(["custody", "passphrase", "--node", node, "--username", "patient02", "--passphrase-file", patientPassphrase, "--new-passphrase-file", chosen])).Succeeded();
+            Assert.Contains("now sealed under the new passphrase", change.Stdout, StringComparison.Ordinal);
+            Assert.NotEqual(0, (await MedLedgerCli.RunAsync(["custody", "export", "--node", node, "--username", "patient02", "--out", Path.Combine(_root, "p2-old.vault"), "--passphrase-file", patientPassphrase])).ExitCode);
+            (await MedLedgerCli.RunAsync(["custody", "export", "--node", node, "--username", "patient02", "--out", Path.Combine(_root, "p2.vault"), "--passphrase-file", chosen])).Succeeded();
+
             Assert.Equal(0, await up.InterruptAsync());
         }
 

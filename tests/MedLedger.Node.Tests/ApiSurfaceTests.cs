@@ -64,7 +64,7 @@ public sealed class ApiSurfaceTests(NodeFixture fixture) : IClassFixture<NodeFix
             .Where(e => e.RoutePattern.RawText!.StartsWith("/api/v1/", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(m => (Path: e.RoutePattern.RawText!, Method: m)))
             .ToList();
-        Assert.Equal(26, routes.Count);
+        Assert.Equal(27, routes.Count);
         foreach (var (path, method) in routes)
         {
             Assert.True(paths.TryGetProperty(path, out var item), $"{path} is missing from the OpenAPI document");

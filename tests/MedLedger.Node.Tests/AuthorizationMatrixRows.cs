@@ -173,6 +173,10 @@ internal static class AuthorizationMatrixRows
         new("POST", "/api/v1/research/deidentified", "(all categories, k = 2)", (_, _) => Post("api/v1/research/deidentified", new DeidentifiedRequest(null, 2, 100)),
             Signed(actor => actor is MatrixActor.Researcher ? Ok : RoleNotPermitted),
             (_, _, body) => body.GetProperty("tiers").EnumerateArray().All(t => t.GetString() == "generalClinical") ? null : "a tier other than general clinical was released"),
+        // The passphrase is the credential: only its holder (P, for this vault) changes it; no signature or role helps.
+        new("POST", "/api/v1/custody/passphrase", "(a vault whose passphrase P holds)", (_, c) => Post("api/v1/custody/passphrase", new PassphraseChangeRequest(AuthorizationMatrixWorld.KeyholderUsername, c.Actor == MatrixActor.Patient ? AuthorizationMatrixWorld.KeyholderPassphrase : PassphraseOf(c.Actor), $"a new passphrase from {c.Label}")),
+            actor => actor == MatrixActor.Patient ? Ok : InvalidCredentials,
+            (_, _, body) => body.GetProperty("username").GetString() == AuthorizationMatrixWorld.KeyholderUsername && body.GetProperty("keys").GetInt32() == 1 ? null : "not the keyholder's vault, or keys lost"),
         new("POST", "/api/v1/custody/pseudonyms", "(P2's vault, for harbor)", (_, c) => Post("api/v1/custody/pseudonyms", new PseudonymRequest(AuthorizationMatrixWorld.OtherPatientUsername, PassphraseOf(c.Actor), MedicalTestNode.Harbor)),
             actor => actor == MatrixActor.OtherPatient ? Created : InvalidCredentials,
             (_, _, body) => body.GetProperty("organisation").GetString() == MedicalTestNode.Harbor ? null : "the pseudonym is not for harbor"),

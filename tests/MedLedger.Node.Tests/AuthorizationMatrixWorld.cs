@@ -123,6 +123,10 @@ internal sealed class AuthorizationMatrixWorld : IDisposable
     public const string OtherPatientUsername = "matrix.other";
     public const string OtherPatientPassphrase = "matrix.other passphrase";
 
+    /// <summary>A third custodial patient whose passphrase only the matrix's passphrase-change row uses (P knows it).</summary>
+    public const string KeyholderUsername = "matrix.keyholder";
+    public const string KeyholderPassphrase = "matrix.keyholder passphrase";
+
     private readonly List<IDisposable> _owned = [];
     private readonly Dictionary<MatrixActor, MatrixCaller> _callers = [];
 
@@ -226,6 +230,7 @@ internal sealed class AuthorizationMatrixWorld : IDisposable
         var d2Client = Node.ClientFor(d2);
         (PatientKey, Patient) = await EnrolAsync(d1Client, MedicalTestNode.StMary, PatientUsername, PatientPassphrase, PatientNationalId);
         (OtherPatientKey, OtherPatient) = await EnrolAsync(d2Client, MedicalTestNode.Harbor, OtherPatientUsername, OtherPatientPassphrase, "NID-MATRIX-P2");
+        await EnrolAsync(d1Client, MedicalTestNode.StMary, KeyholderUsername, KeyholderPassphrase, "NID-MATRIX-P3");
 
         // 3. R: a laboratory record of P by D1 with P's consent; R2: a record of P2 by D2 with P2's consent.
         var synthetic = SyntheticPatients.GeneratePatient(20_250, 0);

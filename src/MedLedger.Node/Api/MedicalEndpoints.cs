@@ -74,6 +74,14 @@ public static partial class MedicalEndpoints
             .WithName("AddPseudonym").Accepts<PseudonymRequest>("application/json").Produces<PseudonymResponse>(201).ProducesProblem(401).ProducesProblem(403)
             .WithSummary("A custodial patient adds a pseudonym for a new institution relationship (passphrase required).");
 
+        api.MapPost("/custody/passphrase", async (HttpContext context, CustodyService custody) =>
+            {
+                var request = await JsonSerializer.DeserializeAsync<PassphraseChangeRequest>(context.Request.Body, JsonOptions, context.RequestAborted).ConfigureAwait(false);
+                return request is null ? Malformed("The body is not a passphrase change request.") : ToResult(await custody.ChangePassphraseAsync(request, PassphraseThrottle.SourceOf(context.Connection.RemoteIpAddress), context.RequestAborted).ConfigureAwait(false));
+            })
+            .WithName("ChangePassphrase").Accepts<PassphraseChangeRequest>("application/json").Produces<PassphraseChangeResponse>().ProducesProblem(400).ProducesProblem(401).ProducesProblem(429)
+            .WithSummary("A custodial user seals their key vault under a new passphrase (current passphrase required).");
+
         api.MapPost("/records", (HttpContext context, string? wait, Gate gate, RecordService records) => gate.RunAsync(context, AccessAction.Write, Hash.Zero, Hash.Zero, async caller =>
             {
                 if (wait is not null and not "commit")

@@ -18,7 +18,7 @@ namespace MedLedger.Node.Medical;
 /// plaintext: identifiers are matched through keyed blind tokens and the demographics are sealed with a node key.
 /// A doctor finds a patient only when the patient granted them something in force; every search is logged.
 /// </summary>
-public sealed class CustodyService
+public sealed class CustodyService : IDisposable
 {
     private readonly LedgerStateMachine _ledger;
     private readonly IRecordStore _store;
@@ -27,6 +27,7 @@ public sealed class CustodyService
     private readonly RecordService _records;
     private readonly TimeProvider _clock;
     private readonly PassphraseThrottle _throttle;
+    private readonly SemaphoreSlim _vaultChanges = new(1, 1);
     private readonly Lazy<byte[]> _decoyVault;
 
     public CustodyService(LedgerStateMachine ledger, IRecordStore store, HostedOrganisations organisations, EmpiKeys empi, RecordService records, TimeProvider clock, PassphraseThrottle throttle)
@@ -47,6 +48,8 @@ public sealed class CustodyService
         _records = records;
         _clock = clock;
     }
+
+    public void Dispose() => _vaultChanges.Dispose();
 
     /// <summary>Enrols a patient of the caller's organisation: vault, EMPI entry; the caller then registers the key on chain.</summary>
     public async Task<ServiceResult<PatientEnrolmentResponse>> EnrolPatientAsync(Caller caller, PatientEnrolmentRequest request, CancellationToken cancellationToken)
@@ -216,6 +219,19 @@ public sealed class CustodyService
             return ServiceResult.Fail<PseudonymResponse>(StatusCodes.Status400BadRequest, "Malformed", "The organisation is not an active hospital, clinic or care home.");
         }
 
+        await _vaultChanges.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await AddPseudonymLockedAsync(request, organisation, source, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _vaultChanges.Release();
+        }
+    }
+
+    private async Task<ServiceResult<PseudonymResponse>> AddPseudonymLockedAsync(PseudonymRequest request, Organisation organisation, string source, CancellationToken cancellationToken)
+    {
         var unlocked = await UnlockAsync(request.Username, request.Passphrase, source, cancellationToken).ConfigureAwait(false);
         if (!unlocked.IsSuccess)
         {
@@ -250,6 +266,55 @@ public sealed class CustodyService
             {
                 key.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Seals a custodial user's vault under a new passphrase (the keys stay the same, so nothing changes on chain). The
+    /// current passphrase is checked and throttled like a sign-in. A patient enrolled by a doctor should do this first:
+    /// the enrolment passphrase passed through the doctor's client.
+    /// </summary>
+    public async Task<ServiceResult<PassphraseChangeResponse>> ChangePassphraseAsync(PassphraseChangeRequest request, string source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (PassphraseProblem(request.NewPassphrase) is { } problem)
+        {
+            return ServiceResult.Fail<PassphraseChangeResponse>(StatusCodes.Status400BadRequest, "Malformed", "The new passphrase is not acceptable: " + problem);
+        }
+
+        if (string.Equals(request.NewPassphrase, request.Passphrase, StringComparison.Ordinal))
+        {
+            return ServiceResult.Fail<PassphraseChangeResponse>(StatusCodes.Status400BadRequest, "Malformed", "The new passphrase is the current one.");
+        }
+
+        // One vault change at a time: a pseudonym added while the passphrase changes must not be lost (both re-seal).
+        await _vaultChanges.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var unlocked = await UnlockAsync(request.Username, request.Passphrase, source, cancellationToken).ConfigureAwait(false);
+            if (!unlocked.IsSuccess)
+            {
+                return ServiceResult.Fail<PassphraseChangeResponse>(unlocked.Status, unlocked.Code, unlocked.Detail);
+            }
+
+            var keys = unlocked.Value!.Keys;
+            try
+            {
+                var vault = await Task.Run(() => KeyVault.Seal(_ledger.Suite, keys, request.NewPassphrase), cancellationToken).ConfigureAwait(false);
+                _store.UpdateVault(unlocked.Value.Account.Username, vault);
+                return ServiceResult.Ok(new PassphraseChangeResponse(unlocked.Value.Account.Username, keys.Count));
+            }
+            finally
+            {
+                foreach (var key in keys)
+                {
+                    key.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            _vaultChanges.Release();
         }
     }
 
