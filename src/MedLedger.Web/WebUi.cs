@@ -136,6 +136,21 @@ public static class WebUi
             return Results.Redirect("/signin?reason=signedout");
         });
 
+        // Every signed-in user: replace the passphrase the custodial vault is sealed under.
+        ui.MapGet("/account/passphrase", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery) => Signed(context, sessions, session =>
+            Task.FromResult<IResult>(Render<PassphrasePage>(context, antiforgery, session, "Change passphrase", []))));
+
+        ui.MapPost("/account/passphrase", (HttpContext context, SessionStore sessions, IAntiforgery antiforgery, ISignIn signIn) => SignedForm(context, sessions, antiforgery, async (session, form) =>
+        {
+            string current = form["current"].ToString(), replacement = form["replacement"].ToString();
+            var result = !string.Equals(replacement, form["confirmation"].ToString(), StringComparison.Ordinal)
+                ? WebResult.Fail<string>(WebOutcome.Invalid, "the two new passphrases differ.")
+                : current.Length is 0 or > 1024 || replacement.Length is < 8 or > 1024
+                    ? WebResult.Fail<string>(WebOutcome.Invalid, "enter your current passphrase and a new one of 8 to 1024 characters.")
+                    : await signIn.ChangePassphraseAsync(session, current, replacement, context.RequestAborted).ConfigureAwait(false);
+            return After(context, antiforgery, session, result, "/account/passphrase");
+        }));
+
         MapPatient(ui);
         MapDoctor(ui);
         MapAudit(ui);

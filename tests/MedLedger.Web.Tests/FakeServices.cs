@@ -31,6 +31,11 @@ internal sealed class FakeServices : ISignIn, IPatientPortal, IRecordViewer, IDo
         return Task.FromResult(new SignInOutcome(new WebUser(username, new string('c', 64), role, role.ToString(), "st-mary", username), LastCredential, null));
     }
 
+    public Task<WebResult<string>> ChangePassphraseAsync(WebSession session, string current, string replacement, CancellationToken cancellationToken) =>
+        Task.FromResult(current is "demo-patient-passphrase" or "demo-staff-passphrase"
+            ? WebResult.Ok(session.User.Username, "Your passphrase was changed.")
+            : WebResult.Fail<string>(WebOutcome.Invalid, "Unknown username or wrong passphrase."));
+
     public Task<WebResult<IReadOnlyList<RecordRow>>> TimelineAsync(WebSession session, CancellationToken cancellationToken) => Ok<IReadOnlyList<RecordRow>>(session, []);
 
     public Task<WebResult<IReadOnlyList<GrantRow>>> GrantsAsync(WebSession session, CancellationToken cancellationToken) => Ok<IReadOnlyList<GrantRow>>(session, []);

@@ -125,6 +125,7 @@ public sealed partial class WebHostTests : IAsyncLifetime
     [InlineData("/doctor/patients/abc/records")]
     [InlineData("/audit/integrity")]
     [InlineData("/admin/staff")]
+    [InlineData("/account/passphrase")]
     public async Task EveryForm_WithoutAValidAntiforgeryToken_IsRefusedBeforeAnyServiceRuns(string path)
     {
         using var client = Client(out _);

@@ -56,6 +56,18 @@ public sealed partial class NodeWebDesks : ISignIn, IPatientPortal, IRecordViewe
     // Where the browser's request came from, for the passphrase throttle (a web request always has a context).
     private string Source => PassphraseThrottle.SourceOf(_http.HttpContext?.Connection.RemoteIpAddress);
 
+    public Task<WebResult<string>> ChangePassphraseAsync(WebSession session, string current, string replacement, CancellationToken cancellationToken) => Guard(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(session);
+
+        // The same service, throttle and rules as POST /api/v1/custody/passphrase; the session's keys are not used, so a
+        // stolen session alone cannot change the passphrase.
+        var changed = await _custody.ChangePassphraseAsync(new PassphraseChangeRequest(session.User.Username, current, replacement), Source, cancellationToken).ConfigureAwait(false);
+        return changed.IsSuccess
+            ? WebResult.Ok(changed.Value!.Username, "Your passphrase was changed; use the new one next time you sign in.")
+            : WebResult.Fail<string>(changed.Status == StatusCodes.Status429TooManyRequests ? WebOutcome.Unavailable : WebOutcome.Invalid, changed.Detail);
+    });
+
     public async Task<SignInOutcome> SignInAsync(string username, string passphrase, CancellationToken cancellationToken)
     {
         var unlocked = await _custody.UnlockAsync(username, passphrase, Source, cancellationToken).ConfigureAwait(false);

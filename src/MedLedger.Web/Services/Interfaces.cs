@@ -10,6 +10,9 @@ namespace MedLedger.Web.Services;
 public interface ISignIn
 {
     Task<SignInOutcome> SignInAsync(string username, string passphrase, CancellationToken cancellationToken);
+
+    /// <summary>Seals the signed-in user's custodial vault under a new passphrase (the current one is checked again).</summary>
+    Task<WebResult<string>> ChangePassphraseAsync(WebSession session, string current, string replacement, CancellationToken cancellationToken);
 }
 
 /// <summary>What a patient does (SPEC F17, F20, F29).</summary>

@@ -54,6 +54,7 @@ public sealed partial class AccessibilityTests(DemoNode node, ITestOutputHelper 
                     await Check("/patient/emergency");
                     await Check("/patient/requests");
                     await Check("/patient/approvals");
+                    await Check("/account/passphrase");
                     break;
                 case "dr.silva":
                     await Check("/doctor");

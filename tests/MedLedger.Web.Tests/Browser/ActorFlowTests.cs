@@ -349,6 +349,45 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task NewStaff_ReplacesTheInitialPassphrase_AndOnlyTheNewOneSignsIn()
+    {
+        // The admin chose the first passphrase; the newcomer replaces it with one only they know.
+        var admin = await SignInAsync("admin.riverside-clinic");
+        await admin.GetByLabel("Full name").FillAsync("Dr New Comer");
+        await admin.GetByLabel("Username").FillAsync("dr.newcomer");
+        await admin.GetByLabel("Role").SelectOptionAsync("doctor");
+        await admin.GetByLabel("Initial passphrase").FillAsync("the-admins-initial-passphrase");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        await Expect(admin.Locator(".flash")).ToContainTextAsync("Registered Dr New Comer");
+        await SignOutAsync(admin);
+
+        var page = await SignInWithAsync("dr.newcomer", "the-admins-initial-passphrase");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Change passphrase" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Change passphrase" })).ToBeVisibleAsync();
+
+        // Refused, changing nothing: the confirmation differs; the current passphrase is wrong.
+        await FillPassphrasesAsync(page, "the-admins-initial-passphrase", "mine and only mine", "mine and only mime");
+        await Expect(page.Locator(".flash")).ToContainTextAsync("Not done: the two new passphrases differ.");
+        await FillPassphrasesAsync(page, "not-the-current-passphrase", "mine and only mine", "mine and only mine");
+        await Expect(page.Locator(".flash")).ToContainTextAsync("Not done: Unknown username or wrong passphrase.");
+
+        await FillPassphrasesAsync(page, "the-admins-initial-passphrase", "mine and only mine", "mine and only mine");
+        await Expect(page.Locator(".flash")).ToContainTextAsync("Your passphrase was changed");
+        await ShotAsync(page, "change-passphrase");
+        await SignOutAsync(page);
+
+        var old = await node.Browser.NewPageAsync();
+        await old.GotoAsync(new Uri(node.Address, "signin").ToString());
+        await old.GetByLabel("Username").FillAsync("dr.newcomer");
+        await old.GetByLabel("Passphrase").FillAsync("the-admins-initial-passphrase");
+        await old.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(old.Locator(".error")).ToContainTextAsync("wrong passphrase");
+        await old.CloseAsync();
+
+        await SignOutAsync(await SignInWithAsync("dr.newcomer", "mine and only mine"));
+    }
+
+    [Fact]
     public async Task Explorer_ShowsBlocksTransactionsAndValidators_WithoutPayloads_OnAPhone()
     {
         // On a phone-sized viewport: the explorer lists blocks, a block lists its transactions, a transaction shows
@@ -460,6 +499,26 @@ public sealed partial class ActorFlowTests(DemoNode node, ITestOutputHelper outp
         await Expect(page.GetByText("Signed in as")).ToBeVisibleAsync();
         Assert.DoesNotContain("passphrase", page.Url, StringComparison.OrdinalIgnoreCase);
         return page;
+    }
+
+    private async Task<IPage> SignInWithAsync(string username, string passphrase)
+    {
+        var context = await node.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(node.Address, "signin").ToString());
+        await page.GetByLabel("Username").FillAsync(username);
+        await page.GetByLabel("Passphrase").FillAsync(passphrase);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByText("Signed in as")).ToBeVisibleAsync();
+        return page;
+    }
+
+    private static async Task FillPassphrasesAsync(IPage page, string current, string replacement, string confirmation)
+    {
+        await page.Locator("#current").FillAsync(current);
+        await page.Locator("#replacement").FillAsync(replacement);
+        await page.Locator("#confirmation").FillAsync(confirmation);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change passphrase" }).ClickAsync();
     }
 
     private static async Task SignOutAsync(IPage page)
