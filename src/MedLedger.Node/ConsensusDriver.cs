@@ -76,8 +76,8 @@ public sealed partial class ConsensusDriver
     /// <summary>Block pacing: how long after a commit a small mempool waits before it is built into a proposal. Set before <see cref="RunAsync"/>.</summary>
     public BlockPacer Pacing { get; set; }
 
-    /// <summary>Raised on the driver's loop after a block is saved and applied, with its height; handlers must be quick.</summary>
-    public event Action<ulong>? BlockCommitted;
+    /// <summary>Raised on the driver's loop after a block is saved and applied, with the block; handlers must be quick.</summary>
+    public event Action<Block>? BlockCommitted;
 
     /// <summary>
     /// Raised on the driver's loop when the engine finds proof that a validator signed conflicting messages. The hook for
@@ -477,7 +477,7 @@ public sealed partial class ConsensusDriver
         }
 
         LogCommitted(block.Header.Height, ids.Length, commit.BlockHash);
-        BlockCommitted?.Invoke(block.Header.Height);
+        BlockCommitted?.Invoke(block);
         _consortiumChanged |= consortiumChanged;
         if (_sync is null)
         {

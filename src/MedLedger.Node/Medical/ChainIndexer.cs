@@ -15,7 +15,12 @@ namespace MedLedger.Node.Medical;
 /// </summary>
 public sealed partial class ChainIndexer : BackgroundService
 {
+    // Committed blocks handed over by the consensus loop, so that indexing does not read back from SQLite what was just
+    // written there; bounded (a lagging indexer falls back to the chain store for what is not kept).
+    private const int MaxHandedBlocks = 256;
+
     private readonly Channel<ulong> _signals = Channel.CreateBounded<ulong>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, Block> _handed = new();
     private readonly IChainStore _chain;
     private readonly IRecordStore _records;
     private readonly LedgerStateMachine _ledger;
@@ -30,7 +35,15 @@ public sealed partial class ChainIndexer : BackgroundService
         _ledger = ledger;
         _organisations = organisations;
         _logger = logger;
-        driver.BlockCommitted += height => _signals.Writer.TryWrite(height);
+        driver.BlockCommitted += block =>
+        {
+            if (_handed.Count < MaxHandedBlocks)
+            {
+                _handed.TryAdd(block.Header.Height, block);
+            }
+
+            _signals.Writer.TryWrite(block.Header.Height);
+        };
     }
 
     /// <summary>Indexes every stored block not yet indexed; returns the indexed height.</summary>
@@ -43,7 +56,7 @@ public sealed partial class ChainIndexer : BackgroundService
         while (_records.IndexedHeight < Math.Min(_chain.Height, _ledger.Height))
         {
             var height = _records.IndexedHeight + 1;
-            var block = _chain.LoadBlock(height) ?? throw new InvalidOperationException($"block {height} is missing from the chain store");
+            var block = (_handed.TryRemove(height, out var handed) ? handed : _chain.LoadBlock(height)) ?? throw new InvalidOperationException($"block {height} is missing from the chain store");
             var batch = BuildBatch(block);
             TrackWriteRequests(block);
             _records.Index(batch);
@@ -56,7 +69,14 @@ public sealed partial class ChainIndexer : BackgroundService
             }
         }
 
-        return _records.IndexedHeight;
+        // A block the loop indexed from the store before its hand-over arrived is not needed any more.
+        var indexed = _records.IndexedHeight;
+        foreach (var stale in _handed.Keys.Where(h => h <= indexed))
+        {
+            _handed.TryRemove(stale, out _);
+        }
+
+        return indexed;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
