@@ -31,14 +31,8 @@ internal static class BenchRecordsWrites
         ArgumentNullException.ThrowIfNull(world);
         var writers = world.Consortium.Writers.Count;
         var stages = new StageClock("FHIR validate and tier split", "seal tiers, wrap data keys, author signature", "patient consent signature", "anchor transaction signature", "upload: request signature, send, node checks, stores and admits");
-        var uploadLatencies = new double[total];
-        var commitLatencies = new double[total];
-        var commitLatenciesWithPrepare = new double[total];
-        Array.Fill(uploadLatencies, double.NaN);
-        Array.Fill(commitLatencies, double.NaN);
-        Array.Fill(commitLatenciesWithPrepare, double.NaN);
-        var written = new WrittenRecord?[total];
-        var failures = new FailureTally(MaxFailures);
+        var samples = new WriteSamples(total, new FailureTally(MaxFailures));
+        var failures = samples.Failures;
 
         var before = await world.Api.GetStatusAsync(cancellationToken).ConfigureAwait(false);
         var cpuBefore = BenchCpuSample.Take(world.Node);
@@ -51,8 +45,8 @@ internal static class BenchRecordsWrites
             var slice = new WriterSlice(w, offset, share, commitSample, seed, Math.Max(1, uploadBatch));
             offset += share;
             tasks.Add(Task.Run(() => slice.Batch > 1
-                ? WriteBatchesAsync(world, slice, stages, uploadLatencies, commitLatencies, commitLatenciesWithPrepare, written, failures, cancellationToken)
-                : WriteAsync(world, slice, stages, uploadLatencies, commitLatencies, commitLatenciesWithPrepare, written, failures, cancellationToken), cancellationToken));
+                ? WriteBatchesAsync(world, slice, stages, samples, cancellationToken)
+                : WriteAsync(world, slice, stages, samples, cancellationToken), cancellationToken));
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -63,7 +57,7 @@ internal static class BenchRecordsWrites
         var elapsed = Stopwatch.GetElapsedTime(started);
         var cpu = BenchCpuSample.Take(world.Node).Since(cpuBefore);
 
-        var records = written.OfType<WrittenRecord>().ToList();
+        var records = samples.Written.OfType<WrittenRecord>().ToList();
         var blocks = await BenchRecordsWorld.CountBlockTransactionsAsync(world.Api, before.Height, after.Height, cancellationToken).ConfigureAwait(false);
         var fault = await CheckAsync(world, records, failures.Count, blocks, after, cancellationToken).ConfigureAwait(false);
         return new WritePhaseResult(
@@ -73,16 +67,16 @@ internal static class BenchRecordsWrites
             loadElapsed,
             elapsed,
             stages.MeanMicroseconds(),
-            LatencySummary.Of(uploadLatencies),
-            LatencySummary.Of(commitLatencies),
-            LatencySummary.Of(commitLatenciesWithPrepare),
+            LatencySummary.Of(samples.Upload),
+            LatencySummary.Of(samples.Commit),
+            LatencySummary.Of(samples.CommitWithPrepare),
             blocks.Length,
             blocks.Sum(),
             cpu,
             fault);
     }
 
-    private static async Task WriteAsync(BenchRecordsWorld world, WriterSlice slice, StageClock stages, double[] uploadLatencies, double[] commitLatencies, double[] commitLatenciesWithPrepare, WrittenRecord?[] written, FailureTally failures, CancellationToken cancellationToken)
+    private static async Task WriteAsync(BenchRecordsWorld world, WriterSlice slice, StageClock stages, WriteSamples samples, CancellationToken cancellationToken)
     {
         var consortium = world.Consortium;
         var client = world.WriterClients[slice.Writer];
@@ -105,34 +99,12 @@ internal static class BenchRecordsWrites
             }
             catch (MedLedgerApiException exception)
             {
-                failures.Add(exception.Code ?? ((int)exception.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                samples.Failures.Add(exception.Code ?? ((int)exception.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
                 continue;
             }
 
             var answered = stages.Add(StageUpload, sent);
-            var latency = Stopwatch.GetElapsedTime(sent, answered).TotalMilliseconds;
-            if (waitForCommit)
-            {
-                if (response.Height is null)
-                {
-                    failures.Add("NotCommittedInTime");
-                    continue;
-                }
-
-                commitLatencies[index] = latency;
-                commitLatenciesWithPrepare[index] = Stopwatch.GetElapsedTime(began, answered).TotalMilliseconds;
-            }
-            else
-            {
-                uploadLatencies[index] = latency;
-            }
-
-            if (!string.Equals(response.RecordId, draft.RecordId.ToString(), StringComparison.OrdinalIgnoreCase))
-            {
-                throw new BenchmarkFailedException($"The node acknowledged record {response.RecordId} for an upload of {draft.RecordId}.");
-            }
-
-            written[index] = new WrittenRecord(draft.RecordId, patientIndex, draft.Anchor.Tiers.Count, response.TransactionId);
+            samples.Acknowledge(index, patientIndex, draft, response.RecordId, response.TransactionId, response.Height, waitForCommit, began, sent, answered);
         }
     }
 
@@ -160,7 +132,7 @@ internal static class BenchRecordsWrites
     /// request (<see cref="MedLedgerUserClient.UploadRecordBatchAsync"/>); every record's latency is its batch's. A
     /// batch waits for its commit when it holds a record whose index a single upload would have sampled.
     /// </summary>
-    private static async Task WriteBatchesAsync(BenchRecordsWorld world, WriterSlice slice, StageClock stages, double[] uploadLatencies, double[] commitLatencies, double[] commitLatenciesWithPrepare, WrittenRecord?[] written, FailureTally failures, CancellationToken cancellationToken)
+    private static async Task WriteBatchesAsync(BenchRecordsWorld world, WriterSlice slice, StageClock stages, WriteSamples samples, CancellationToken cancellationToken)
     {
         var consortium = world.Consortium;
         var client = world.WriterClients[slice.Writer];
@@ -194,7 +166,7 @@ internal static class BenchRecordsWrites
             {
                 for (var k = 0; k < count; k++)
                 {
-                    failures.Add(exception.Code ?? ((int)exception.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    samples.Failures.Add(exception.Code ?? ((int)exception.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
                 }
 
                 continue;
@@ -207,39 +179,17 @@ internal static class BenchRecordsWrites
                 stages.Add(StageUpload, answered - ((answered - sent) / count));
             }
 
-            var latency = Stopwatch.GetElapsedTime(sent, answered).TotalMilliseconds;
             for (var k = 0; k < count; k++)
             {
                 var (draft, index, patientIndex) = drafts[k];
                 var result = response.Results[k];
                 if (result.Status == "rejected")
                 {
-                    failures.Add(result.Code ?? "rejected");
+                    samples.Failures.Add(result.Code ?? "rejected");
                     continue;
                 }
 
-                if (waitForCommit)
-                {
-                    if (result.Height is null)
-                    {
-                        failures.Add("NotCommittedInTime");
-                        continue;
-                    }
-
-                    commitLatencies[index] = latency;
-                    commitLatenciesWithPrepare[index] = Stopwatch.GetElapsedTime(began, answered).TotalMilliseconds;
-                }
-                else
-                {
-                    uploadLatencies[index] = latency;
-                }
-
-                if (!string.Equals(result.RecordId, draft.RecordId.ToString(), StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new BenchmarkFailedException($"The node acknowledged record {result.RecordId} for an upload of {draft.RecordId}.");
-                }
-
-                written[index] = new WrittenRecord(draft.RecordId, patientIndex, draft.Anchor.Tiers.Count, result.TransactionId);
+                samples.Acknowledge(index, patientIndex, draft, result.RecordId, result.TransactionId, result.Height, waitForCommit, began, sent, answered);
             }
         }
     }
@@ -332,5 +282,61 @@ internal sealed class FailureTally(int limit)
                 throw new BenchmarkFailedException($"More than {limit} requests were refused ({string.Join(", ", _codes.Select(pair => $"{pair.Key}: {pair.Value}"))}).");
             }
         }
+    }
+}
+
+/// <summary>
+/// What the writers of one phase record, one slot per record: latency samples (NaN where not measured), the written
+/// record, and the failures.
+/// </summary>
+internal sealed class WriteSamples(int total, FailureTally failures)
+{
+    public double[] Upload { get; } = Filled(total);
+
+    public double[] Commit { get; } = Filled(total);
+
+    public double[] CommitWithPrepare { get; } = Filled(total);
+
+    public WrittenRecord?[] Written { get; } = new WrittenRecord?[total];
+
+    public FailureTally Failures { get; } = failures;
+
+    /// <summary>
+    /// An upload the node accepted (alone or in a batch request sent at <paramref name="sent"/> and answered at
+    /// <paramref name="answered"/>): its latency to commit when it waited for it, else to admission, and the written
+    /// record; a wait that ended uncommitted is a failure.
+    /// </summary>
+    public void Acknowledge(int index, int patientIndex, RecordDraft draft, string recordId, string transactionId, ulong? height, bool waitedForCommit, long began, long sent, long answered)
+    {
+        var latency = Stopwatch.GetElapsedTime(sent, answered).TotalMilliseconds;
+        if (waitedForCommit)
+        {
+            if (height is null)
+            {
+                Failures.Add("NotCommittedInTime");
+                return;
+            }
+
+            Commit[index] = latency;
+            CommitWithPrepare[index] = Stopwatch.GetElapsedTime(began, answered).TotalMilliseconds;
+        }
+        else
+        {
+            Upload[index] = latency;
+        }
+
+        if (!string.Equals(recordId, draft.RecordId.ToString(), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BenchmarkFailedException($"The node acknowledged record {recordId} for an upload of {draft.RecordId}.");
+        }
+
+        Written[index] = new WrittenRecord(draft.RecordId, patientIndex, draft.Anchor.Tiers.Count, transactionId);
+    }
+
+    private static double[] Filled(int total)
+    {
+        var values = new double[total];
+        Array.Fill(values, double.NaN);
+        return values;
     }
 }

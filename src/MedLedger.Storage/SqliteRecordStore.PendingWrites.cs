@@ -12,9 +12,9 @@ public sealed partial class SqliteRecordStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// The records are checked and queued exactly as by <see cref="PutRecords(IReadOnlyList{StoredRecord})"/>; each
-    /// record's write also upserts its pending write, under the record's own savepoint, so a record rolled back takes its
-    /// registration with it.
+    /// The records are queued together, so they share one transaction and one fsync (with any other writes queued at
+    /// the time), each under its own savepoint: a record refused as <see cref="PutRecord"/> would refuse it is rolled
+    /// back alone, with its pending write, and its exception is its slot of the result.
     /// </remarks>
     public IReadOnlyList<Exception?> PutRecords(IReadOnlyList<StoredRecord> records, IReadOnlyCollection<PendingWrite> pendingWrites)
     {
@@ -148,6 +148,7 @@ public sealed partial class SqliteRecordStore
                 due.Parameters.AddWithValue("$height", (long)Math.Min(height, long.MaxValue));
 
                 using var delete = _writer.CreateCommand();
+                delete.CommandText = "DELETE FROM pending_writes WHERE record_id = $record";
                 var deleteRecord = delete.Parameters.Add("$record", SqliteType.Blob);
 
                 foreach (var recordId in toShred.Concat(toRelease))
@@ -158,20 +159,11 @@ public sealed partial class SqliteRecordStore
                         continue;
                     }
 
-                    if (toShred.Contains(recordId))
+                    if (toShred.Contains(recordId) && DeleteRecordRows(recordId) > 0)
                     {
-                        var deleted = 0;
-                        delete.CommandText = "DELETE FROM envelopes WHERE record_id = $record";
-                        deleted += delete.ExecuteNonQuery();
-                        delete.CommandText = "DELETE FROM blobs WHERE record_id = $record";
-                        deleted += delete.ExecuteNonQuery();
-                        if (deleted > 0)
-                        {
-                            shredded.Add(recordId);
-                        }
+                        shredded.Add(recordId);
                     }
 
-                    delete.CommandText = "DELETE FROM pending_writes WHERE record_id = $record";
                     delete.ExecuteNonQuery();
                 }
 

@@ -231,37 +231,7 @@ public sealed partial class SqliteRecordStore : IRecordStore
     /// the time), each under its own savepoint: a record refused as <see cref="PutRecord"/> would refuse it is rolled
     /// back alone and its exception is its slot of the result.
     /// </remarks>
-    public IReadOnlyList<Exception?> PutRecords(IReadOnlyList<StoredRecord> records)
-    {
-        ArgumentNullException.ThrowIfNull(records);
-        var errors = new Exception?[records.Count];
-        var writes = new List<(int Index, QueuedWrite Write)>(records.Count);
-        for (var i = 0; i < records.Count; i++)
-        {
-            var record = records[i];
-            try
-            {
-                ArgumentNullException.ThrowIfNull(record, nameof(records));
-                ValidateTiers(record);
-                ValidateAddresses(record);
-            }
-            catch (ArgumentException exception)
-            {
-                errors[i] = exception;
-                continue;
-            }
-
-            writes.Add((i, new QueuedWrite(() => InsertRecord(record), replacesSecrets: false)));
-        }
-
-        WriteAll(writes.Select(w => w.Write).ToList());
-        foreach (var (index, write) in writes)
-        {
-            errors[index] = write.Error?.SourceException;
-        }
-
-        return errors;
-    }
+    public IReadOnlyList<Exception?> PutRecords(IReadOnlyList<StoredRecord> records) => PutRecords(records, []);
 
     private void InsertRecord(StoredRecord record)
     {
@@ -408,12 +378,7 @@ public sealed partial class SqliteRecordStore : IRecordStore
             Guard(() =>
             {
                 using var transaction = _writer.BeginTransaction();
-                using var command = _writer.CreateCommand();
-                command.Parameters.AddWithValue("$record", recordId.ToArray());
-                command.CommandText = "DELETE FROM envelopes WHERE record_id = $record";
-                deleted += command.ExecuteNonQuery();
-                command.CommandText = "DELETE FROM blobs WHERE record_id = $record";
-                deleted += command.ExecuteNonQuery();
+                deleted = DeleteRecordRows(recordId);
                 transaction.Commit();
             });
 
@@ -425,6 +390,18 @@ public sealed partial class SqliteRecordStore : IRecordStore
             RetryShredCheckpoint();
             return deleted > 0;
         }
+    }
+
+    // Runs inside a write transaction: deletes a record's ciphertexts and envelopes (secure_delete overwrites them);
+    // returns how many rows went.
+    private int DeleteRecordRows(Hash recordId)
+    {
+        using var command = _writer.CreateCommand();
+        command.Parameters.AddWithValue("$record", recordId.ToArray());
+        command.CommandText = "DELETE FROM envelopes WHERE record_id = $record";
+        var deleted = command.ExecuteNonQuery();
+        command.CommandText = "DELETE FROM blobs WHERE record_id = $record";
+        return deleted + command.ExecuteNonQuery();
     }
 
     /// <summary>

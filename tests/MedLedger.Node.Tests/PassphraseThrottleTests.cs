@@ -170,6 +170,15 @@ public sealed class CustodyLockoutTests(MedicalNodeFixture fixture) : IClassFixt
         // Locked: even the right passphrase waits, and nothing is released.
         Assert.Equal((HttpStatusCode.TooManyRequests, "LockedOut"), await ExportAsync("lockout.patient", "lockout.patient passphrase"));
         Assert.Equal((HttpStatusCode.OK, null), await ExportAsync("lockout.other", "lockout.other passphrase"));
+
+        // Unknown usernames count against the address too (1 + 5 failures so far): spraying them stops at the limit, and
+        // then this address waits even for a user with the right passphrase.
+        for (var i = 1 + PassphraseThrottle.PairLimit; i < PassphraseThrottle.SourceLimit; i++)
+        {
+            Assert.Equal((HttpStatusCode.Unauthorized, "InvalidCredentials"), await ExportAsync($"nobody.{i}", "a sprayed passphrase"));
+        }
+
+        Assert.Equal((HttpStatusCode.TooManyRequests, "LockedOut"), await ExportAsync("lockout.other", "lockout.other passphrase"));
     }
 
     private async Task<(HttpStatusCode Status, string? Code)> ExportAsync(string username, string passphrase)

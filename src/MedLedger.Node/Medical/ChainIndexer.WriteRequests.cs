@@ -9,9 +9,9 @@ namespace MedLedger.Node.Medical;
 // patient's timeline and the author's practice history, the write in the access log); a decline is logged as the
 // author's write refused for want of consent, and the ciphertext the holding node kept for it is crypto-shredded.
 //
-// A request that lapses unanswered has no transaction of its own, so the indexer tracks the pending writes whose
-// ciphertext this node holds (IRecordStore pending writes: registered by the upload, and again here when the request
-// commits) and, at each block, settles those whose expiry height the ledger has passed: the ciphertext is shredded
+// A request that lapses unanswered has no transaction of its own, so the indexer follows the pending writes whose
+// ciphertext this node holds (IRecordStore pending writes, registered by the upload in the ciphertext's own store
+// transaction) and, at each block, settles those whose expiry height the ledger has passed: the ciphertext is shredded
 // unless a record now stands on it. The decision reads only the ledger's final word on the request — once the chain is
 // past a request's expiry height nobody can answer it, nor commit a request with that expiry — so catching up from old
 // blocks settles every pending write exactly as the live node did.
@@ -20,34 +20,6 @@ public sealed partial class ChainIndexer
     // At most this many pending writes are settled per block (one indexed range query, one store transaction and one
     // checkpoint); any more wait for the next block or the next catch-up.
     private const int MaxPendingWritesSettledPerBlock = 64;
-
-    /// <summary>
-    /// Before block <paramref name="block"/> is indexed: registers the write requests it commits for organisations held
-    /// here (so that ciphertext stored before the store tracked pending writes, or whose upload registration was lost,
-    /// is tracked too), then settles the pending writes that have lapsed by its height.
-    /// </summary>
-    private void TrackWriteRequests(Block block)
-    {
-        var committed = new List<PendingWrite>();
-        foreach (var transaction in block.Transactions)
-        {
-            if (transaction.Type == TransactionType.RecordWriteRequest)
-            {
-                var request = RecordWriteRequestPayload.Decode(transaction.Payload.Span);
-                if (_organisations.Holds(request.Record.Organisation))
-                {
-                    committed.Add(new PendingWrite(request.Record.RecordId, request.ExpiresAtHeight));
-                }
-            }
-        }
-
-        if (committed.Count > 0)
-        {
-            _records.RegisterPendingWrites(committed);
-        }
-
-        SettleExpiredWrites(block.Header.Height);
-    }
 
     /// <summary>
     /// Settles up to <see cref="MaxPendingWritesSettledPerBlock"/> pending writes expired at <paramref name="height"/>:

@@ -58,7 +58,7 @@ public sealed partial class ChainIndexer : BackgroundService
             var height = _records.IndexedHeight + 1;
             var block = (_handed.TryRemove(height, out var handed) ? handed : _chain.LoadBlock(height)) ?? throw new InvalidOperationException($"block {height} is missing from the chain store");
             var batch = BuildBatch(block);
-            TrackWriteRequests(block);
+            SettleExpiredWrites(height);
             _records.Index(batch);
             foreach (var erased in batch.ErasedRecords)
             {

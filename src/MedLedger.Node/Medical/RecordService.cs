@@ -67,7 +67,6 @@ public sealed partial class RecordService
 
     private ICryptoSuite Suite => _ledger.Suite;
 
-    /// <summary>Accepts a record upload from its author.</summary>
     /// <summary>
     /// The data key of a tier from the holding organisation's stored envelope (either form), opened with the node's
     /// cached agreed secrets — for every service that opens records held here. Throws <see cref="CryptoException"/>.
@@ -75,6 +74,7 @@ public sealed partial class RecordService
     internal byte[] OpenOrganisationEnvelope(ISigningKey organisationKey, ReadOnlySpan<byte> envelope, ReadOnlySpan<byte> associatedData) =>
         _envelopeSecrets.Unwrap(organisationKey, envelope, associatedData);
 
+    /// <summary>Accepts a record upload from its author.</summary>
     public async Task<ServiceResult<RecordUploadResponse>> UploadAsync(Caller caller, RecordUploadRequest request, bool waitForCommit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
